@@ -1,0 +1,206 @@
+"""create_app(settings): the only place where the pieces are wired together."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from flask import Flask, Request, Response, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import PathConverter
+
+from mockserver.accounts import AccountDirectory, load_accounts
+from mockserver.contracts.generate import generate_response
+from mockserver.contracts.loader import ContractError
+from mockserver.contracts.model import Operation
+from mockserver.contracts.registry import OperationRegistry
+from mockserver.control.blueprint import create_control_blueprint
+from mockserver.handlers import stateful_handlers
+from mockserver.journal import Journal
+from mockserver.lwa.blueprint import create_lwa_blueprint
+from mockserver.lwa.tokens import TokenService
+from mockserver.pipeline.errors import SpApiError, internal_failure, method_not_allowed, not_found
+from mockserver.pipeline.gateway import Gateway, HandlerResult
+from mockserver.pipeline.throttle import Throttle
+from mockserver.pipeline.validate import NO_BODY, RequestValidator
+from mockserver.sandbox import static_cases
+from mockserver.settings import Settings, load_settings
+from mockserver.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+OFFICIAL_MODELS_SUBDIR = "official-models"
+STATIC_MODELS_MISSING = (
+    "Static sandbox mode needs Amazon's official models, which carry the static cases: start with "
+    "`vendor-sandbox serve --mode static --contracts DIR` (DIR: the models/ folder of Amazon's "
+    "selling-partner-api-models repository) or run `vendor-sandbox contracts fetch` first."
+)
+
+
+class Sandbox:
+    """Everything one emulator instance holds; the admin API and the CLI reach state through it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.registry = OperationRegistry.from_directory(settings.contracts_dir)
+        self.static_registry = self._static_registry()
+        self.accounts: AccountDirectory = load_accounts(settings.fixtures_dir)
+        self.store: Store = open_store(settings.store, settings.data_dir)
+        self.tokens = TokenService(self.store, self.accounts, settings.token_lifetime)
+        self.throttle = Throttle(
+            scale=settings.rate_scale,
+            enabled=settings.rate_limits,
+            default_rate=settings.default_rate,
+            default_burst=settings.default_burst,
+            overrides=self.accounts.usage_plans,
+        )
+        self.validator = RequestValidator(settings.max_body_bytes)
+        self.journal = Journal(settings.journal_size)
+        self.handlers = stateful_handlers(self)
+        self._generated_answers: dict[str, tuple[int, Any, bytes, bool]] = {}
+        self.gateway = Gateway(
+            registry=self.registry,
+            tokens=self.tokens,
+            throttle=self.throttle,
+            validator=self.validator,
+            journal=self.journal,
+            handlers=self.handlers,
+            generated=self._generated,
+            default_mode=settings.mode,
+            static_registry=self.static_registry,
+            static_answer=self._static_answer,
+            static_unavailable=STATIC_MODELS_MISSING,
+            validate_responses=settings.validate_responses,
+        )
+
+    def _static_registry(self) -> OperationRegistry | None:
+        if any(operation.static_cases for operation in self.registry.operations):
+            return self.registry
+        fetched = self.settings.data_dir / OFFICIAL_MODELS_SUBDIR
+        if fetched.is_dir():
+            try:
+                return OperationRegistry.from_directory(fetched)
+            except ContractError:
+                log.warning("ignoring unreadable official models in %s", fetched)
+        if self.settings.mode == "static":
+            raise ContractError(STATIC_MODELS_MISSING)
+        return None
+
+    @property
+    def static_case_count(self) -> int:
+        if self.static_registry is None:
+            return 0
+        return sum(len(operation.static_cases) for operation in self.static_registry.operations)
+
+    def _generated(self, operation: Operation) -> HandlerResult:
+        """The same generated answer for an operation every time: generated, serialised and checked once."""
+        cached = self._generated_answers.get(operation.name)
+        if cached is None:
+            status = operation.success_status
+            payload = generate_response(operation, status, seed=self.settings.seed)
+            body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+            conforms = self.validator.response_violation(operation, status, payload) is None
+            cached = self._generated_answers[operation.name] = (int(status), payload, body, conforms)
+        status_code, payload, body, conforms = cached
+        return HandlerResult(status_code, payload, "generated", body=body, conforms=conforms)
+
+    def _static_answer(
+        self, operation: Operation, flask_request: Request, path: dict[str, str], body: Any
+    ) -> HandlerResult | None:
+        case = static_cases.match_static_case(
+            operation,
+            static_cases.StaticRequest(
+                path_parameters=path,
+                query=flask_request.args.to_dict(flat=False),
+                headers=dict(flask_request.headers),
+                body=static_cases.NO_BODY if body is NO_BODY else body,
+            ),
+        )
+        if case is None:
+            return None
+        return HandlerResult(case.status, case.response, "static-case")
+
+    def coverage(self) -> list[dict[str, Any]]:
+        """How each operation is answered: the coverage table of the docs, generated from the code."""
+        return [
+            {
+                "api": operation.api.api_id,
+                "operation_id": operation.operation_id,
+                "method": operation.method,
+                "path": operation.path,
+                "answered_by": "stateful" if operation.name in self.handlers else "generated",
+                "static_cases": len(operation.static_cases),
+                "rate": operation.rate,
+                "burst": operation.burst,
+            }
+            for operation in self.registry.operations
+        ]
+
+    def reset(self) -> None:
+        """Back to the seeded state: journal and usage-plan buckets emptied, issued tokens kept."""
+        self.journal.clear()
+        self.throttle.reset()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _json_error(error: SpApiError, request_id: str | None = None) -> Response:
+    headers = {"x-amzn-RequestId": request_id or str(uuid.uuid4()), **error.headers}
+    return Response(
+        json.dumps(error.body()), status=error.status, headers=headers, content_type="application/json"
+    )
+
+
+class _AnyPathConverter(PathConverter):
+    """Werkzeug's `path`, but `.` also matches a newline: a path parameter may hold `%0A` once decoded,
+    and such a request must still reach the gateway (routing, auth, validation) rather than Flask's 404."""
+
+    regex = "(?s:[^/].*?)"
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    settings = (settings or load_settings()).with_overrides(**overrides).validated()
+    sandbox = Sandbox(settings)
+    app = Flask(__name__)
+    # Never SERVER_NAME: any Host header must be served.
+    app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
+    app.extensions["vendor_sandbox"] = sandbox
+
+    app.register_blueprint(create_lwa_blueprint(sandbox.tokens, sandbox.accounts))
+    app.register_blueprint(create_control_blueprint(sandbox, settings.extra.get("admin_token")))
+
+    def sp_api(path: str = "") -> Response:
+        return sandbox.gateway(request)
+
+    app.add_url_rule("/", "sp_api_root", sp_api, methods=ALL_METHODS)
+    app.url_map.converters["anypath"] = _AnyPathConverter
+    app.add_url_rule("/<anypath:path>", "sp_api", sp_api, methods=ALL_METHODS)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        if error.code == 405:
+            allowed = tuple(getattr(error, "valid_methods", None) or ())
+            return _json_error(method_not_allowed(allowed))
+        if error.code == 404:
+            return _json_error(not_found(f"No resource at {request.method} {request.path}."))
+        status = error.code or 500
+        return _json_error(SpApiError(status, error.name.replace(" ", ""), error.description or error.name))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("internal failure on %s %s", request.method, request.path)
+        return _json_error(internal_failure())
+
+    return app
+
+
+def sandbox_of(app: Flask) -> Sandbox:
+    sandbox: Sandbox = app.extensions["vendor_sandbox"]
+    return sandbox
+
+
+__all__ = ["Sandbox", "create_app", "sandbox_of"]

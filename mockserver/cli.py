@@ -1,0 +1,194 @@
+"""The `vendor-sandbox` command line: serve | accounts | contracts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from mockserver.settings import Settings, load_settings
+
+
+def _settings_from(arguments: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        "host": arguments.host,
+        "port": arguments.port,
+        "data_dir": arguments.data_dir,
+        "store": arguments.store,
+        "mode": arguments.mode,
+        "region": arguments.region,
+        "contracts_dir": arguments.contracts,
+        "seed": arguments.seed,
+        "rate_scale": arguments.rate_scale,
+        "token_lifetime": arguments.token_lifetime,
+        "journal_size": arguments.journal_size,
+        "workers": arguments.workers,
+        "threads": arguments.threads,
+    }
+    if arguments.no_rate_limits:
+        overrides["rate_limits"] = False
+    settings = load_settings(Path(arguments.config) if arguments.config else None, **overrides)
+    if arguments.admin_token:
+        settings = settings.with_overrides(extra={**settings.extra, "admin_token": arguments.admin_token})
+    return settings
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    from mockserver.contracts.loader import ContractError
+
+    try:
+        settings = _settings_from(arguments)
+    except ValueError as error:
+        print(f"vendor-sandbox: {error}", file=sys.stderr)
+        return 2
+    if settings.workers != 1:
+        print(
+            "vendor-sandbox: --workers N needs state shared between processes (the Redis store), which this "
+            "version does not have yet; serve with one process (the default).",
+            file=sys.stderr,
+        )
+        return 2
+    from mockserver.server import serve
+
+    try:
+        return serve(settings)
+    except ContractError as error:
+        print(f"vendor-sandbox: {error}", file=sys.stderr)
+        return 2
+
+
+def _accounts(arguments: argparse.Namespace) -> int:
+    from mockserver.accounts import load_accounts
+
+    # The demo credentials come from fixtures/ and are the same whatever the data directory.
+    directory = load_accounts(Settings().fixtures_dir)
+    described = directory.describe()
+    if arguments.json:
+        print(json.dumps(described, indent=2))
+        return 0
+    for item in described:
+        access = "read-only" if item["read_only"] else "writable"
+        print(
+            f"{item['name']:<18} {item['region']}  {access:<9}  "
+            f"vendor codes {', '.join(item['vendor_codes'])}"
+            f"  (application {item['application']})"
+        )
+        print(f"    client_id     {item['client_id']}")
+        print(f"    client_secret {item['client_secret']}")
+        print(f"    refresh_token {item['refresh_token']}")
+    return 0
+
+
+def _contracts_diff(arguments: argparse.Namespace) -> int:
+    from mockserver.contracts.diff import diff_directories
+    from mockserver.contracts.loader import ContractError
+    from mockserver.contracts.registry import DEFAULT_CONTRACTS
+
+    ours = Path(arguments.contracts) if arguments.contracts else DEFAULT_CONTRACTS
+    try:
+        differences = diff_directories(ours, Path(arguments.against))
+    except (ContractError, OSError) as error:
+        print(f"vendor-sandbox: {error}", file=sys.stderr)
+        return 2
+    for difference in differences:
+        print(difference)
+    print(f"{len(differences)} difference(s) between {ours} and {arguments.against}")
+    return 1 if differences else 0
+
+
+def _contracts_fetch(arguments: argparse.Namespace) -> int:
+    from mockserver.contracts.fetch import FetchError, fetch_official_models
+
+    target = Path(arguments.output) if arguments.output else Path(arguments.data_dir) / "official-models"
+    try:
+        written = fetch_official_models(arguments.url, target)
+    except FetchError as error:
+        print(f"vendor-sandbox: {error}", file=sys.stderr)
+        return 1
+    print(f"fetched {len(written)} official model file(s) into {target}")
+    return 0
+
+
+def _coverage(arguments: argparse.Namespace) -> int:
+    import tempfile
+
+    from mockserver.app import Sandbox
+    from mockserver.contracts.loader import load_operations
+    from mockserver.coverage import coverage_markdown
+
+    with tempfile.TemporaryDirectory() as scratch:
+        sandbox = Sandbox(Settings(store="memory", data_dir=Path(scratch)))
+        rows = sandbox.coverage()
+        sandbox.close()
+    static_counts: dict[tuple[str, str], int] = {}
+    if arguments.official:
+        for operation in load_operations(Path(arguments.official)):
+            static_counts[(operation.method, operation.path)] = len(operation.static_cases)
+    if arguments.markdown:
+        print(coverage_markdown(rows, static_counts), end="")
+    else:
+        print(json.dumps(rows, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from mockserver.contracts.fetch import DEFAULT_MODELS_URL
+
+    parser = argparse.ArgumentParser(
+        prog="vendor-sandbox", description="Local emulator of Amazon's Selling Partner API Vendor APIs."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the emulator")
+    serve.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--data-dir", default=None, help="where state is kept (default ./.vendor-sandbox)")
+    serve.add_argument("--store", choices=("sqlite", "memory"), default=None, help="default sqlite")
+    serve.add_argument("--mode", choices=("dynamic", "static"), default=None, help="default dynamic")
+    serve.add_argument("--region", choices=("na", "eu", "fe"), default=None, help="default na")
+    serve.add_argument("--contracts", default=None, help="serve from this directory of contracts instead")
+    serve.add_argument("--seed", type=int, default=None, help="seed for generated data")
+    serve.add_argument("--rate-scale", type=float, default=None, help="multiply every rate and burst")
+    serve.add_argument("--no-rate-limits", action="store_true", help="turn throttling off")
+    serve.add_argument("--token-lifetime", type=int, default=None, help="LWA token lifetime in seconds")
+    serve.add_argument("--journal-size", type=int, default=None, help="journal entries kept")
+    serve.add_argument("--workers", type=int, default=None, help="processes (1 until a shared store exists)")
+    serve.add_argument("--threads", type=int, default=None, help="threads of the WSGI server (default 8)")
+    serve.add_argument("--admin-token", default=None, help="require this bearer token on /_sandbox/")
+    serve.add_argument("--config", default=None, help="YAML settings file")
+    serve.set_defaults(handler=_serve)
+
+    accounts = commands.add_parser("accounts", help="list the demo accounts and their credentials")
+    accounts.add_argument("--json", action="store_true", help="print a JSON list")
+    accounts.add_argument("--data-dir", default=None, help="accepted and ignored: credentials are fixed")
+    accounts.set_defaults(handler=_accounts)
+
+    coverage = commands.add_parser("coverage", help="how each operation is answered")
+    coverage.add_argument("--markdown", action="store_true", help="the Markdown table of docs/COVERAGE.md")
+    coverage.add_argument("--official", default=None, help="official models dir, to count static cases")
+    coverage.set_defaults(handler=_coverage)
+
+    contracts = commands.add_parser("contracts", help="work with API contracts")
+    contract_commands = contracts.add_subparsers(dest="contracts_command", required=True)
+    diff = contract_commands.add_parser("diff", help="list every difference in facts from official models")
+    diff.add_argument("--against", required=True, help="directory of official models (searched recursively)")
+    diff.add_argument("--contracts", help="our contracts directory (default: the bundled contracts/)")
+    diff.set_defaults(handler=_contracts_diff)
+    fetch = contract_commands.add_parser("fetch", help="download Amazon's official models (for static mode)")
+    fetch.add_argument("--url", default=DEFAULT_MODELS_URL, help="zip archive of the models repository")
+    fetch.add_argument("--data-dir", default=".vendor-sandbox", help="data directory to store them in")
+    fetch.add_argument("--output", default=None, help="store them here instead of DATA_DIR/official-models")
+    fetch.set_defaults(handler=_contracts_fetch)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    return int(arguments.handler(arguments) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

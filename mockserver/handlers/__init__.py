@@ -1,0 +1,22 @@
+"""Stateful handlers by operation.
+
+An operation without one is answered from its contract, marked generated.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mockserver.handlers.tokens import restricted_data_token_handler
+from mockserver.pipeline.gateway import Handler
+
+if TYPE_CHECKING:
+    from mockserver.app import Sandbox
+
+
+def stateful_handlers(sandbox: Sandbox) -> dict[str, Handler]:
+    handlers: dict[str, Handler] = {}
+    for operation in sandbox.registry.operations:
+        if operation.operation_id == "createRestrictedDataToken":
+            handlers[operation.name] = restricted_data_token_handler(sandbox.tokens)
+    return handlers

@@ -1,0 +1,171 @@
+"""The journal: every exchange, bounded, newest last; later tools (reports, inspector) read from it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+REDACTED = "***"
+_SECRET_FIELDS = frozenset(
+    {
+        "x-amz-access-token",
+        "authorization",
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "spapi_oauth_code",
+        "restrictedDataToken",
+        "x-amz-security-token",
+    }
+)
+# `code` is a secret only as the authorization code of an LWA grant; `errors[].code` is Amazon's error code.
+_GRANT_SECRET_FIELDS = frozenset({"code"})
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    sequence: int
+    time: float
+    request_id: str
+    method: str
+    path: str
+    operation: str | None
+    operation_id: str | None
+    account: str | None
+    application: str | None
+    status: int
+    latency_ms: float
+    answered_by: str  # "stateful" | "generated" | "static-case" | "lwa" | "admin" | "error:<stage>"
+    request_headers: dict[str, str] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    request_body: Any = None
+    response_body: Any = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["request_body"] = _readable(self.request_body)
+        data["response_body"] = _readable(self.response_body)
+        return data
+
+
+def _readable(body: Any) -> Any:
+    """A body kept as raw bytes becomes JSON (redacted) when read; other values were redacted on record."""
+    if not isinstance(body, bytes | bytearray):
+        return body
+    if not body:
+        return None
+    try:
+        return redact(json.loads(body))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return body.decode("utf-8", errors="replace")
+
+
+def redact(value: Any) -> Any:
+    """Tokens and secrets never reach the journal."""
+    if isinstance(value, dict):
+        return _redact_dict(value)
+    if isinstance(value, list):
+        return _redact_list(value)
+    return value
+
+
+# Whether a `str` key names a secret, remembered: the journal copies every body on the request path, and the
+# same few hundred property names come back on every request. Bounded, since keys may come from clients.
+_SECRET_NAME_CACHE_SIZE = 4096
+_secret_names: dict[str, bool] = {}
+
+
+def _names_secret(key: Any) -> bool:
+    secret = str(key).lower() in _SECRET_FIELDS or key in _SECRET_FIELDS
+    if type(key) is str and len(_secret_names) < _SECRET_NAME_CACHE_SIZE:
+        _secret_names[key] = secret
+    return secret
+
+
+def _redact_dict(value: dict[Any, Any]) -> dict[Any, Any]:
+    # The same as redacting each item with `redact`, without a call per scalar.
+    grant = "grant_type" in value
+    known = _secret_names.get
+    redacted: dict[Any, Any] = {}
+    for key, item in value.items():
+        secret = known(key) if type(key) is str else None
+        if secret is None:
+            secret = _names_secret(key)
+        if secret or (grant and key in _GRANT_SECRET_FIELDS):
+            redacted[key] = REDACTED
+        elif isinstance(item, dict):
+            redacted[key] = _redact_dict(item)
+        elif isinstance(item, list):
+            redacted[key] = _redact_list(item)
+        else:
+            redacted[key] = item
+    return redacted
+
+
+def _redact_list(value: list[Any]) -> list[Any]:
+    return [
+        _redact_dict(item)
+        if isinstance(item, dict)
+        else _redact_list(item)
+        if isinstance(item, list)
+        else item
+        for item in value
+    ]
+
+
+class Journal:
+    def __init__(self, size: int) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=max(1, size))
+        self._sequence = 0
+        self._lock = threading.Lock()
+
+    def next_sequence(self) -> int:
+        with self._lock:
+            self._sequence += 1
+            return self._sequence
+
+    def record(self, entry: JournalEntry) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def entries(self) -> list[JournalEntry]:
+        with self._lock:
+            return list(self._entries)
+
+    def query(
+        self,
+        *,
+        operation: str | None = None,
+        account: str | None = None,
+        application: str | None = None,
+        status: int | None = None,
+        answered_by: str | None = None,
+        request_id: str | None = None,
+        since: float | None = None,
+        after_sequence: int | None = None,
+        limit: int = 100,
+    ) -> list[JournalEntry]:
+        def keep(entry: JournalEntry) -> bool:
+            return (
+                (operation is None or operation in (entry.operation, entry.operation_id))
+                and (account is None or entry.account == account)
+                and (application is None or entry.application == application)
+                and (status is None or entry.status == status)
+                and (answered_by is None or entry.answered_by.startswith(answered_by))
+                and (request_id is None or entry.request_id == request_id)
+                and (since is None or entry.time >= since)
+                and (after_sequence is None or entry.sequence > after_sequence)
+            )
+
+        selected: Iterable[JournalEntry] = (entry for entry in self.entries() if keep(entry))
+        result = list(selected)
+        return result[-limit:] if limit > 0 else result

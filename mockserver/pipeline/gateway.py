@@ -1,0 +1,208 @@
+"""The request pipeline for SP-API operations: one straight line, one stage per module.
+
+route -> authenticate -> throttle -> (static case) -> validate -> handle -> respond
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Request, Response
+
+from mockserver.contracts.model import Operation
+from mockserver.contracts.registry import OperationRegistry, PathMatch, RouteMatch
+from mockserver.journal import Journal, JournalEntry, redact
+from mockserver.pipeline import errors
+from mockserver.pipeline.auth import TOKEN_HEADER, Principal, TokenLookup, authenticate
+from mockserver.pipeline.host import EndpointChoice, endpoint_for_host
+from mockserver.pipeline.throttle import Throttle, UsagePlan
+from mockserver.pipeline.validate import NO_BODY, RequestValidator, ValidatedRequest
+
+log = logging.getLogger(__name__)
+
+JSON_CONTENT_TYPE = "application/json"
+# How the emulator answered (stateful, generated, static-case, error:<stage>): honest about generated bodies.
+ANSWER_HEADER = "x-vendor-sandbox-answer"
+
+
+@dataclass
+class Call:
+    """What a handler receives: the validated request and who made it."""
+
+    operation: Operation
+    principal: Principal
+    request: ValidatedRequest
+    request_id: str
+
+
+@dataclass
+class HandlerResult:
+    status: int
+    payload: Any
+    answered_by: str = "stateful"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None  # the payload already serialised, where the handler has it
+    conforms: bool = False  # already known to be valid against the contract (checked once, then cached)
+
+
+Handler = Callable[[Call], HandlerResult]
+StaticAnswer = Callable[[Operation, Request, dict[str, str], Any], HandlerResult | None]
+
+
+@dataclass
+class Exchange:
+    request_id: str
+    started: float
+    operation: Operation | None = None
+    principal: Principal | None = None
+    plan: UsagePlan | None = None
+    body: Any = NO_BODY
+    notes: list[str] = field(default_factory=list)
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        registry: OperationRegistry,
+        tokens: TokenLookup,
+        throttle: Throttle,
+        validator: RequestValidator,
+        journal: Journal,
+        handlers: dict[str, Handler],
+        generated: Callable[[Operation], HandlerResult],
+        default_mode: str,
+        static_registry: OperationRegistry | None,
+        static_answer: StaticAnswer | None,
+        static_unavailable: str,
+        validate_responses: bool,
+    ) -> None:
+        self.registry = registry
+        self.tokens = tokens
+        self.throttle = throttle
+        self.validator = validator
+        self.journal = journal
+        self.handlers = handlers
+        self.generated = generated
+        self.default_mode = default_mode
+        self.static_registry = static_registry
+        self.static_answer = static_answer
+        self.static_unavailable = static_unavailable
+        self.validate_responses = validate_responses
+
+    def __call__(self, request: Request) -> Response:
+        exchange = Exchange(request_id=str(uuid.uuid4()), started=time.perf_counter())
+        try:
+            result = self._run(request, exchange)
+        except errors.SpApiError as error:
+            result = HandlerResult(error.status, error.body(), f"error:{error.stage}", dict(error.headers))
+        except Exception:  # the emulator's own fault: still Amazon's shape, and never a stack trace
+            log.exception("internal failure answering %s %s", request.method, request.path)
+            failure = errors.internal_failure()
+            result = HandlerResult(failure.status, failure.body(), "error:internal")
+        return self._respond(request, exchange, result)
+
+    def _run(self, request: Request, exchange: Exchange) -> HandlerResult:
+        endpoint = endpoint_for_host(request.headers.get("Host", ""), self.default_mode)
+        static = endpoint.mode == "static"
+        registry = self.registry
+        if static and self.static_registry is not None:
+            registry = self.static_registry
+        match = registry.match(request.method, request.path)
+        if isinstance(match, PathMatch):
+            raise errors.method_not_allowed(match.allowed_methods)
+        if not isinstance(match, RouteMatch):
+            raise errors.not_found(f"No operation at {request.method} {request.path}.")
+        operation = exchange.operation = match.operation
+        principal = exchange.principal = authenticate(
+            request.headers.get(TOKEN_HEADER), operation, self.tokens, endpoint.region, request.path
+        )
+        exchange.plan = self.throttle.take(
+            operation, principal.account.selling_partner_id, principal.application.client_id
+        )
+        if operation.body is not None:
+            exchange.body = self.validator.parse_body(request.get_data(cache=True), request.content_type)
+        if static:
+            return self._static(operation, request, match.path_parameters, exchange.body)
+        validated = self.validator.validate(
+            operation, match.path_parameters, request.args, request.headers, exchange.body
+        )
+        handler = self.handlers.get(operation.name)
+        call = Call(operation, principal, validated, exchange.request_id)
+        if handler is None:
+            return self.generated(operation)
+        return handler(call)
+
+    def _static(
+        self, operation: Operation, request: Request, path: dict[str, str], body: Any
+    ) -> HandlerResult:
+        if self.static_answer is None or self.static_registry is None:
+            raise errors.unmatched_static_case(self.static_unavailable)
+        answer = self.static_answer(operation, request, path, body)
+        if answer is None:
+            raise errors.unmatched_static_case()
+        return answer
+
+    def _respond(self, request: Request, exchange: Exchange, result: HandlerResult) -> Response:
+        headers = {
+            "x-amzn-RequestId": exchange.request_id,
+            ANSWER_HEADER: result.answered_by,
+            **result.headers,
+        }
+        if exchange.plan is not None and result.status != 429:
+            headers["x-amzn-RateLimit-Limit"] = exchange.plan.header
+        body = result.body
+        if body is None:
+            payload = result.payload
+            body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+        response = Response(body, status=result.status, headers=headers, content_type=JSON_CONTENT_TYPE)
+        operation = exchange.operation
+        if (
+            self.validate_responses
+            and not result.conforms
+            and operation is not None
+            and result.payload is not None
+        ):
+            violation = self.validator.response_violation(operation, str(result.status), result.payload)
+            if violation:
+                exchange.notes.append(f"response violates the contract: {violation}")
+                log.warning(
+                    "%s answered %s outside its contract: %s", operation.name, result.status, violation
+                )
+        self._record(request, exchange, result, body)
+        return response
+
+    def _record(self, request: Request, exchange: Exchange, result: HandlerResult, body: bytes) -> None:
+        principal = exchange.principal
+        operation = exchange.operation
+        self.journal.record(
+            JournalEntry(
+                sequence=self.journal.next_sequence(),
+                time=time.time(),
+                request_id=exchange.request_id,
+                method=request.method,
+                path=request.path,
+                operation=operation.name if operation else None,
+                operation_id=operation.operation_id if operation else None,
+                account=principal.account.name if principal else None,
+                application=principal.application.name if principal else None,
+                status=result.status,
+                latency_ms=round((time.perf_counter() - exchange.started) * 1000, 3),
+                answered_by=result.answered_by,
+                request_headers=redact(dict(request.headers)),
+                query=redact(request.args.to_dict(flat=False)),
+                # Bodies are kept as the bytes that crossed the wire; parsed and redacted when read.
+                request_body=None if exchange.body is NO_BODY else request.get_data(cache=True),
+                response_body=body or None,
+                notes=exchange.notes,
+            )
+        )
+
+
+__all__ = ["Call", "EndpointChoice", "Gateway", "Handler", "HandlerResult"]

@@ -1,0 +1,85 @@
+"""Run the emulator on 127.0.0.1 in a background thread, on the same WSGI server as `serve`."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from flask import Flask
+from waitress import wasyncore
+from waitress.server import create_server
+
+from mockserver.app import Sandbox, create_app, sandbox_of
+from mockserver.settings import Settings
+
+
+@dataclass
+class RunningEmulator:
+    app: Flask
+    base_url: str
+    _server: Any
+    _thread: threading.Thread
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return sandbox_of(self.app)
+
+    @property
+    def accounts(self) -> list[dict[str, Any]]:
+        return self.sandbox.accounts.describe()
+
+    def account(self, name: str, application: str = "demo-integration") -> dict[str, Any]:
+        for item in self.accounts:
+            if item["name"] == name and item["application"] == application:
+                return item
+        raise KeyError(name)
+
+    def access_token(self, name: str = "acme-na", application: str = "demo-integration") -> str:
+        """An LWA access token for a demo account, obtained the way a client does."""
+        key = f"{name}/{application}"
+        if key not in self._tokens:
+            account = self.account(name, application)
+            response = requests.post(
+                f"{self.base_url}/auth/o2/token",
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": account["refresh_token"],
+                    "client_id": account["client_id"],
+                    "client_secret": account["client_secret"],
+                },
+                timeout=10,
+            )
+            response.raise_for_status()
+            self._tokens[key] = response.json()["access_token"]
+        return self._tokens[key]
+
+    def session(self, name: str = "acme-na", application: str = "demo-integration") -> requests.Session:
+        session = requests.Session()
+        session.headers["x-amz-access-token"] = self.access_token(name, application)
+        return session
+
+    def stop(self) -> None:
+        """Let requests in progress finish, then close every socket from the server's own loop thread.
+
+        Closing from another thread left the loop running while a client kept a connection alive (the join
+        then waited its full timeout) and raced the worker threads' wake-ups (EBADF on a closed trigger).
+        """
+        server = self._server
+        server.task_dispatcher.shutdown()
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        self._thread.join(timeout=10)
+        self.sandbox.close()
+
+
+def start_emulator(settings: Settings | None = None, **overrides: Any) -> RunningEmulator:
+    settings = (settings or Settings()).with_overrides(host="127.0.0.1", port=0, **overrides)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings)
+    server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="vendor-sandbox")
+    port = server.effective_port
+    thread = threading.Thread(target=server.run, name="vendor-sandbox", daemon=True)
+    thread.start()
+    return RunningEmulator(app=app, base_url=f"http://127.0.0.1:{port}", _server=server, _thread=thread)
