@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import uuid
 from typing import Any
 
@@ -12,22 +13,33 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 
 from mockserver.accounts import AccountDirectory, load_accounts
+from mockserver.chaos.engine import ChaosEngine
+from mockserver.chaos.plan import load_plan
 from mockserver.contracts.generate import generate_response
 from mockserver.contracts.loader import ContractError
 from mockserver.contracts.model import Operation
 from mockserver.contracts.registry import OperationRegistry
 from mockserver.control.blueprint import create_control_blueprint
+from mockserver.control.clock import create_clock_blueprint
+from mockserver.control.faults import create_faults_blueprint
+from mockserver.control.guard import admin_token_gate
+from mockserver.control.reports import create_reports_blueprint
+from mockserver.domain.clock import SandboxClock
+from mockserver.domain.retail.service import RetailWorld
 from mockserver.handlers import stateful_handlers
 from mockserver.journal import Journal
 from mockserver.lwa.blueprint import create_lwa_blueprint
 from mockserver.lwa.tokens import TokenService
 from mockserver.pipeline.errors import SpApiError, internal_failure, method_not_allowed, not_found
+from mockserver.pipeline.faults import FaultStage, wrap_lwa_view
 from mockserver.pipeline.gateway import Gateway, HandlerResult
+from mockserver.pipeline.strict import StrictChecker
 from mockserver.pipeline.throttle import Throttle
 from mockserver.pipeline.validate import NO_BODY, RequestValidator
 from mockserver.sandbox import static_cases
 from mockserver.settings import Settings, load_settings
 from mockserver.store import Store, open_store
+from mockserver.store.purchase_orders import open_purchase_order_table
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +71,22 @@ class Sandbox:
         )
         self.validator = RequestValidator(settings.max_body_bytes)
         self.journal = Journal(settings.journal_size)
+        self.chaos = ChaosEngine(settings.seed)
+        if settings.faults_file is not None:
+            self.chaos.load(load_plan(settings.faults_file))
+        self.strict = StrictChecker(settings.strict)
+        self.clock = SandboxClock(self.store)
+        self.purchase_orders = open_purchase_order_table(settings.store, settings.data_dir)
+        self.retail = RetailWorld(
+            self.accounts,
+            self.store,
+            self.purchase_orders,
+            self.clock,
+            seed=settings.seed,
+            seed_size=settings.seed_size,
+            processing_delay=settings.processing_delay,
+        )
+        self.retail.ensure_seeded(progress=_seed_progress)
         self.handlers = stateful_handlers(self)
         self._generated_answers: dict[str, tuple[int, Any, bytes, bool]] = {}
         self.gateway = Gateway(
@@ -74,6 +102,8 @@ class Sandbox:
             static_answer=self._static_answer,
             static_unavailable=STATIC_MODELS_MISSING,
             validate_responses=settings.validate_responses,
+            strict=self.strict,
+            faults=FaultStage(self.chaos),
         )
 
     def _static_registry(self) -> OperationRegistry | None:
@@ -143,9 +173,20 @@ class Sandbox:
         """Back to the seeded state: journal and usage-plan buckets emptied, issued tokens kept."""
         self.journal.clear()
         self.throttle.reset()
+        self.clock.reset()
+        self.retail.reset()
+        self.strict.reset()
+        self.chaos.reset()
 
     def close(self) -> None:
+        self.purchase_orders.close()
         self.store.close()
+
+
+def _seed_progress(account: str, done: int, total: int) -> None:
+    """Seeding a large world takes a while: say how far it got."""
+    if total >= 10_000:
+        print(f"vendor-sandbox: seeding purchase orders of {account}: {done} of {total}", file=sys.stderr)
 
 
 def _json_error(error: SpApiError, request_id: str | None = None) -> Response:
@@ -170,8 +211,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
     app.extensions["vendor_sandbox"] = sandbox
 
+    app.before_request(admin_token_gate(settings.extra.get("admin_token")))
     app.register_blueprint(create_lwa_blueprint(sandbox.tokens, sandbox.accounts))
-    app.register_blueprint(create_control_blueprint(sandbox, settings.extra.get("admin_token")))
+    app.view_functions["lwa.token"] = wrap_lwa_view(
+        app.view_functions["lwa.token"], sandbox.chaos, sandbox.accounts, sandbox.journal
+    )
+    app.register_blueprint(create_control_blueprint(sandbox))
+    app.register_blueprint(create_clock_blueprint(sandbox))
+    app.register_blueprint(create_reports_blueprint(sandbox))
+    app.register_blueprint(create_faults_blueprint(sandbox))
 
     def sp_api(path: str = "") -> Response:
         return sandbox.gateway(request)

@@ -21,14 +21,19 @@ def _settings_from(arguments: argparse.Namespace) -> Settings:
         "region": arguments.region,
         "contracts_dir": arguments.contracts,
         "seed": arguments.seed,
+        "faults_file": arguments.faults,
         "rate_scale": arguments.rate_scale,
         "token_lifetime": arguments.token_lifetime,
+        "seed_size": arguments.seed_size,
+        "processing_delay": arguments.processing_delay,
         "journal_size": arguments.journal_size,
         "workers": arguments.workers,
         "threads": arguments.threads,
     }
     if arguments.no_rate_limits:
         overrides["rate_limits"] = False
+    if getattr(arguments, "strict", False):
+        overrides["strict"] = True
     settings = load_settings(Path(arguments.config) if arguments.config else None, **overrides)
     if arguments.admin_token:
         settings = settings.with_overrides(extra={**settings.extra, "admin_token": arguments.admin_token})
@@ -50,11 +55,12 @@ def _serve(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from mockserver.chaos.plan import PlanError
     from mockserver.server import serve
 
     try:
         return serve(settings)
-    except ContractError as error:
+    except (ContractError, PlanError) as error:
         print(f"vendor-sandbox: {error}", file=sys.stderr)
         return 2
 
@@ -152,7 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=None, help="seed for generated data")
     serve.add_argument("--rate-scale", type=float, default=None, help="multiply every rate and burst")
     serve.add_argument("--no-rate-limits", action="store_true", help="turn throttling off")
+    serve.add_argument(
+        "--strict", action="store_true", help="strict mode: Amazon's requirements beyond the schema"
+    )
+    serve.add_argument("--faults", default=None, help="a fault plan (YAML or JSON) to apply from the start")
     serve.add_argument("--token-lifetime", type=int, default=None, help="LWA token lifetime in seconds")
+    serve.add_argument("--seed-size", type=int, default=None, help="purchase orders seeded per account (300)")
+    serve.add_argument(
+        "--processing-delay", type=float, default=None, help="seconds before a transaction is decided (1)"
+    )
     serve.add_argument("--journal-size", type=int, default=None, help="journal entries kept")
     serve.add_argument("--workers", type=int, default=None, help="processes (1 until a shared store exists)")
     serve.add_argument("--threads", type=int, default=None, help="threads of the WSGI server (default 8)")
@@ -181,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--data-dir", default=".vendor-sandbox", help="data directory to store them in")
     fetch.add_argument("--output", default=None, help="store them here instead of DATA_DIR/official-models")
     fetch.set_defaults(handler=_contracts_fetch)
+    from mockserver.toolkit_cli import add_toolkit_commands
+
+    add_toolkit_commands(commands)
     return parser
 
 

@@ -45,6 +45,8 @@ class JournalEntry:
     request_body: Any = None
     response_body: Any = None
     notes: list[str] = field(default_factory=list)
+    violations: list[dict[str, str]] = field(default_factory=list)  # strict mode: {"rule", "message"}
+    fault: dict[str, Any] | None = None  # chaos: the fault injected into this exchange (pipeline/faults.py)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

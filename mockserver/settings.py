@@ -29,6 +29,10 @@ class Settings:
     contracts_dir: Path | None = None  # None: the bundled contracts/
     fixtures_dir: Path = PROJECT_ROOT / "fixtures"
     seed: int = 1
+    # Retail Procurement world: purchase orders seeded per account; seconds before a transaction is decided
+    seed_size: int = 300
+    processing_delay: float = 1.0
+    faults_file: Path | None = None  # chaos: a fault plan (YAML/JSON) loaded at start
     # Usage plans
     rate_limits: bool = True
     rate_scale: float = 1.0
@@ -39,6 +43,7 @@ class Settings:
     # Requests
     max_body_bytes: int = 10 * 1024 * 1024
     validate_responses: bool = True
+    strict: bool = False  # strict mode: Amazon's requirements beyond the schema (pipeline/strict.py)
     # Journal
     journal_size: int = 10_000
     # Serving
@@ -58,6 +63,10 @@ class Settings:
             raise ValueError(f"region must be one of {', '.join(REGIONS)}, not {self.region!r}")
         if self.store not in STORES:
             raise ValueError(f"store must be one of {', '.join(STORES)}, not {self.store!r}")
+        if self.seed_size < 0:
+            raise ValueError("seed size must not be negative")
+        if self.processing_delay < 0:
+            raise ValueError("processing delay must not be negative")
         if self.rate_scale <= 0:
             raise ValueError("rate scale must be positive")
         if self.token_lifetime <= 0:
@@ -67,7 +76,7 @@ class Settings:
 
 def _coerce(settings: Settings, key: str, value: Any) -> Any:
     current = getattr(settings, key)
-    if key == "contracts_dir":
+    if key in ("contracts_dir", "faults_file"):
         return Path(value) if value not in ("", None) else None
     if isinstance(current, bool):
         if isinstance(value, str):

@@ -6,7 +6,6 @@ SP-API access tokens carry no authority here; where `admin_token` is configured,
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from typing import TYPE_CHECKING
 
@@ -35,7 +34,7 @@ def _float_arg(name: str) -> float | None:
     return float(value)
 
 
-def create_control_blueprint(sandbox: Sandbox, admin_token: str | None) -> Blueprint:
+def create_control_blueprint(sandbox: Sandbox) -> Blueprint:
     blueprint = Blueprint("control", __name__, url_prefix="/_sandbox")
 
     @blueprint.after_request
@@ -67,17 +66,6 @@ def create_control_blueprint(sandbox: Sandbox, admin_token: str | None) -> Bluep
         return _error(
             404, "NotFound", "The requested resource was not found.", f"No admin call at {request.path}."
         )
-
-    @blueprint.before_request
-    def require_admin_token() -> ResponseReturnValue | None:
-        if not admin_token:
-            return None
-        supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(supplied, admin_token):
-            return _error(
-                403, "Unauthorized", "Access to requested resource is denied.", "Admin token required."
-            )
-        return None
 
     @blueprint.get("/health")
     def health() -> ResponseReturnValue:

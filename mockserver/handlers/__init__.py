@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mockserver.handlers.retail import RETAIL_OPERATIONS, retail_handlers
 from mockserver.handlers.tokens import restricted_data_token_handler
 from mockserver.pipeline.gateway import Handler
 
@@ -19,4 +20,8 @@ def stateful_handlers(sandbox: Sandbox) -> dict[str, Handler]:
     for operation in sandbox.registry.operations:
         if operation.operation_id == "createRestrictedDataToken":
             handlers[operation.name] = restricted_data_token_handler(sandbox.tokens)
+    retail = retail_handlers(sandbox.retail)
+    for operation in sandbox.registry.operations:
+        if (operation.api.api_id, operation.operation_id) in RETAIL_OPERATIONS:
+            handlers[operation.name] = retail[operation.operation_id]
     return handlers

@@ -20,7 +20,9 @@ from mockserver.contracts.registry import OperationRegistry, PathMatch, RouteMat
 from mockserver.journal import Journal, JournalEntry, redact
 from mockserver.pipeline import errors
 from mockserver.pipeline.auth import TOKEN_HEADER, Principal, TokenLookup, authenticate
+from mockserver.pipeline.faults import FaultStage
 from mockserver.pipeline.host import EndpointChoice, endpoint_for_host
+from mockserver.pipeline.strict import StrictChecker, Violation
 from mockserver.pipeline.throttle import Throttle, UsagePlan
 from mockserver.pipeline.validate import NO_BODY, RequestValidator, ValidatedRequest
 
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 JSON_CONTENT_TYPE = "application/json"
 # How the emulator answered (stateful, generated, static-case, error:<stage>): honest about generated bodies.
 ANSWER_HEADER = "x-vendor-sandbox-answer"
+# Strict mode: the rules a request broke, comma-separated (also in the journal and the conformance report).
+VIOLATIONS_HEADER = "x-vendor-sandbox-violations"
 
 
 @dataclass
@@ -64,6 +68,8 @@ class Exchange:
     plan: UsagePlan | None = None
     body: Any = NO_BODY
     notes: list[str] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+    fault: Any = None  # chaos: the engine's Decision when a fault rule fired (pipeline/faults.py)
 
 
 class Gateway:
@@ -82,6 +88,8 @@ class Gateway:
         static_answer: StaticAnswer | None,
         static_unavailable: str,
         validate_responses: bool,
+        strict: StrictChecker | None = None,
+        faults: FaultStage | None = None,
     ) -> None:
         self.registry = registry
         self.tokens = tokens
@@ -95,6 +103,8 @@ class Gateway:
         self.static_answer = static_answer
         self.static_unavailable = static_unavailable
         self.validate_responses = validate_responses
+        self.strict = strict
+        self.faults = faults
 
     def __call__(self, request: Request) -> Response:
         exchange = Exchange(request_id=str(uuid.uuid4()), started=time.perf_counter())
@@ -123,9 +133,18 @@ class Gateway:
         principal = exchange.principal = authenticate(
             request.headers.get(TOKEN_HEADER), operation, self.tokens, endpoint.region, request.path
         )
-        exchange.plan = self.throttle.take(
-            operation, principal.account.selling_partner_id, principal.application.client_id
-        )
+        strict = self.strict if self.strict is not None and self.strict.enabled else None
+        if strict is not None:
+            strict.check_token_kind(operation, principal.token_kind, exchange.violations)
+        plan_key = (operation.name, principal.account.selling_partner_id, principal.application.client_id)
+        try:
+            exchange.plan = self.throttle.take(operation, plan_key[1], plan_key[2])
+        except errors.SpApiError:
+            if strict is not None:
+                strict.throttled(plan_key, exchange.violations)
+            raise
+        if strict is not None:
+            strict.admitted(plan_key)
         if operation.body is not None:
             exchange.body = self.validator.parse_body(request.get_data(cache=True), request.content_type)
         if static:
@@ -133,6 +152,20 @@ class Gateway:
         validated = self.validator.validate(
             operation, match.path_parameters, request.args, request.headers, exchange.body
         )
+        if strict is not None:
+            strict.check_request(
+                operation,
+                principal.account.name,
+                principal.account.marketplace_ids,
+                request.args,
+                match.path_parameters,
+                None if exchange.body is NO_BODY else exchange.body,
+                exchange.violations,
+            )
+        if self.faults is not None:
+            faulted = self.faults.before_handle(request, exchange)
+            if faulted is not None:
+                return faulted
         handler = self.handlers.get(operation.name)
         call = Call(operation, principal, validated, exchange.request_id)
         if handler is None:
@@ -157,6 +190,17 @@ class Gateway:
         }
         if exchange.plan is not None and result.status != 429:
             headers["x-amzn-RateLimit-Limit"] = exchange.plan.header
+        if exchange.violations:
+            headers[VIOLATIONS_HEADER] = ",".join(sorted({item["rule"] for item in exchange.violations}))
+        strict = self.strict
+        if (
+            strict is not None
+            and strict.enabled
+            and exchange.principal is not None
+            and exchange.operation is not None
+            and 200 <= result.status < 300
+        ):
+            strict.observe_response(exchange.operation, exchange.principal.account.name, result.payload)
         body = result.body
         if body is None:
             payload = result.payload
@@ -175,6 +219,8 @@ class Gateway:
                 log.warning(
                     "%s answered %s outside its contract: %s", operation.name, result.status, violation
                 )
+        if self.faults is not None and exchange.fault is not None:
+            response = self.faults.damage(request, exchange, response)
         self._record(request, exchange, result, body)
         return response
 
@@ -201,6 +247,8 @@ class Gateway:
                 request_body=None if exchange.body is NO_BODY else request.get_data(cache=True),
                 response_body=body or None,
                 notes=exchange.notes,
+                violations=exchange.violations,
+                fault=exchange.fault.mark() if exchange.fault is not None else None,
             )
         )
 

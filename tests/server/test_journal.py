@@ -38,6 +38,8 @@ ENTRY_FIELDS = {
     "request_body",
     "response_body",
     "notes",
+    "violations",
+    "fault",
 }
 
 
@@ -93,7 +95,7 @@ def test_entry_records_the_exchange(emulator: RunningEmulator) -> None:
     assert entry["account"] == "acme-na"
     assert entry["application"] == "demo-integration"
     assert entry["status"] == 200
-    assert entry["answered_by"] == "generated"
+    assert entry["answered_by"] == "stateful"
     assert isinstance(entry["latency_ms"], float)
     assert entry["latency_ms"] > 0
     assert entry["query"] == {"limit": ["5"], "MarketplaceId": ["ATVPDKIKX0DER"]}
@@ -111,7 +113,7 @@ def test_entry_records_the_request_body(emulator: RunningEmulator) -> None:
 
     (entry,) = journal(emulator)
 
-    assert (entry["method"], entry["status"], entry["answered_by"]) == ("POST", 202, "generated")
+    assert (entry["method"], entry["status"], entry["answered_by"]) == ("POST", 202, "stateful")
     assert entry["request_body"] == body
     assert entry["request_id"] == response.headers["x-amzn-RequestId"]
 
@@ -193,7 +195,7 @@ def test_throttled_call_is_journaled(tmp_path: Path) -> None:
 
     assert [response.status_code for response in responses] == [200, 429]
     assert [(entry["status"], entry["answered_by"]) for entry in entries] == [
-        (200, "generated"),
+        (200, "stateful"),
         (429, "error:throttle"),
     ]
     assert [entry["request_id"] for entry in entries] == [r.headers["x-amzn-RequestId"] for r in responses]

@@ -136,7 +136,7 @@ def test_throttled_answer_is_json_with_a_request_id(tmp_path: Path) -> None:
     ("method", "path", "kwargs", "rate"),
     [
         ("GET", PURCHASE_ORDERS, {}, "10.0"),
-        ("GET", "/vendor/transactions/v1/transactions/T1", {}, "10.0"),
+        ("GET", "/vendor/orders/v1/purchaseOrdersStatus", {}, "10.0"),
         ("GET", "/reports/2021-06-30/reports", {}, "0.0222"),
         ("GET", "/reports/2021-06-30/reports/R1", {}, "2.0"),
         ("GET", "/reports/2021-06-30/documents/D1", {}, "0.0167"),
@@ -166,18 +166,25 @@ def test_validation_error_carries_the_contract_rate(real_rates: RunningEmulator)
 
 
 GENERATED: list[tuple[str, str, str, dict[str, Any]]] = [
-    ("vendor/orders/v1#getPurchaseOrders", "GET", PURCHASE_ORDERS, {}),
-    ("vendor/orders/v1#getPurchaseOrder", "GET", f"{PURCHASE_ORDERS}/4Z32PABC", {}),
-    ("vendor/orders/v1#getPurchaseOrdersStatus", "GET", "/vendor/orders/v1/purchaseOrdersStatus", {}),
-    ("vendor/orders/v1#submitAcknowledgement", "POST", ACKNOWLEDGEMENTS, {"json": {"acknowledgements": []}}),
+    # Retail Procurement (vendor/orders, vendor/shipping, vendor/payments, vendor/transactions) is stateful.
+    (
+        "vendor/directFulfillment/orders/v1#getOrder",
+        "GET",
+        "/vendor/directFulfillment/orders/v1/purchaseOrders/PO0001",
+        {},
+    ),
     (
         "vendor/directFulfillment/orders/2021-12-28#getOrders",
         "GET",
         DF_ORDERS,
         {"params": CREATED},
     ),
-    ("vendor/shipping/v1#GetShipmentDetails", "GET", "/vendor/shipping/v1/shipments", {}),
-    ("vendor/transactions/v1#getTransaction", "GET", "/vendor/transactions/v1/transactions/T1", {}),
+    (
+        "vendor/directFulfillment/transactions/v1#getTransactionStatus",
+        "GET",
+        "/vendor/directFulfillment/transactions/v1/transactions/T1",
+        {},
+    ),
     ("reports/2021-06-30#getReports", "GET", "/reports/2021-06-30/reports", {}),
 ]
 

@@ -1,0 +1,101 @@
+"""Admin calls for chaos (issue 5): the fault rules in force and the retry verdict.
+
+- `GET /_sandbox/faults`: the rules (how often each matched and fired), active throttle storms, the policy.
+- `POST /_sandbox/faults`: one rule, a list of rules, or a plan `{"rules": [...], "policy": {...}}` (all or
+  nothing).
+- `DELETE /_sandbox/faults`: remove every rule (and end storms); `DELETE /_sandbox/faults/<id>`: one rule.
+- `GET /_sandbox/report/retries`: the per-client retry verdict (`?format=junit|text`; policy fields as query
+  parameters override the plan's; `since` (epoch seconds) or `after` (journal sequence) judge part of it).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from mockserver.chaos.plan import PlanError, parse_plan
+from mockserver.chaos.rules import RuleError
+from mockserver.chaos.verdict import PolicyError, RetryPolicy, junit_xml, render_text, retry_report
+
+if TYPE_CHECKING:
+    from mockserver.app import Sandbox
+
+REPORT_FILTERS = frozenset({"format", "since", "after"})
+
+
+def _error(status: int, code: str, message: str, details: str = "") -> ResponseReturnValue:
+    return jsonify({"errors": [{"code": code, "message": message, "details": details}]}), status
+
+
+def create_faults_blueprint(sandbox: Sandbox) -> Blueprint:
+    blueprint = Blueprint("faults", __name__, url_prefix="/_sandbox")
+    chaos = sandbox.chaos
+
+    def listing() -> dict[str, Any]:
+        return {
+            "rules": [rule.to_dict() for rule in chaos.rules.rules()],
+            "storms": chaos.storms(),
+            "policy": chaos.policy,
+            "seed": chaos.seed,
+        }
+
+    @blueprint.get("/faults")
+    def list_faults() -> ResponseReturnValue:
+        return jsonify(listing())
+
+    @blueprint.post("/faults")
+    def add_faults() -> ResponseReturnValue:
+        document = request.get_json(silent=True)
+        if document is None:
+            return _error(400, "InvalidInput", "Invalid fault rules.", "The body must be JSON.")
+        if isinstance(document, dict) and "action" in document:
+            document = [document]
+        try:
+            plan = parse_plan(document)
+            if plan.policy:
+                RetryPolicy.from_mapping(plan.policy)
+            added = chaos.rules.add_all(plan.rules)
+        except (PlanError, RuleError, PolicyError) as error:
+            return _error(400, "InvalidInput", "Invalid fault rules.", str(error))
+        if plan.policy:
+            chaos.policy = plan.policy
+        return jsonify({"added": [rule.to_dict() for rule in added], **listing()}), 201
+
+    @blueprint.delete("/faults")
+    def clear_faults() -> ResponseReturnValue:
+        chaos.clear()
+        return jsonify({"status": "cleared"})
+
+    @blueprint.delete("/faults/<rule_id>")
+    def remove_fault(rule_id: str) -> ResponseReturnValue:
+        if not chaos.rules.remove(rule_id):
+            details = f"No fault rule {rule_id}."
+            return _error(404, "NotFound", "The requested resource was not found.", details)
+        return jsonify({"status": "removed", "id": rule_id})
+
+    @blueprint.get("/report/retries")
+    def retries() -> ResponseReturnValue:
+        arguments = request.args
+        try:
+            overrides = {name: value for name, value in arguments.items() if name not in REPORT_FILTERS}
+            policy = RetryPolicy.from_mapping({**chaos.policy, **overrides})
+            since = float(arguments["since"]) if "since" in arguments else None
+            after = int(arguments["after"]) if "after" in arguments else None
+        except (PolicyError, ValueError) as error:
+            return _error(400, "InvalidInput", "Invalid retry report request.", str(error))
+        entries = [
+            entry
+            for entry in sandbox.journal.entries()
+            if (since is None or entry.time >= since) and (after is None or entry.sequence > after)
+        ]
+        report = retry_report(entries, policy)
+        output = arguments.get("format", "json")
+        if output == "junit":
+            return Response(junit_xml(report), content_type="application/xml")
+        if output == "text":
+            return Response(render_text(report) + "\n", content_type="text/plain; charset=utf-8")
+        return jsonify(report)
+
+    return blueprint

@@ -1,0 +1,58 @@
+"""Admin calls of the contract-testing toolkit: the conformance report, strict mode on/off, HAR export.
+
+`GET /_sandbox/report/conformance` (JSON; `?format=junit` for JUnit XML, `?format=text` for the summary),
+`GET|PUT /_sandbox/strict` (`{"enabled": true}`), `GET /_sandbox/journal/har` (the journal as HAR 1.2).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from mockserver.conformance import build_report, junit_xml, render_text
+
+if TYPE_CHECKING:
+    from mockserver.app import Sandbox
+
+
+def _error(status: int, code: str, message: str, details: str = "") -> ResponseReturnValue:
+    return jsonify({"errors": [{"code": code, "message": message, "details": details}]}), status
+
+
+def create_reports_blueprint(sandbox: Sandbox) -> Blueprint:
+    blueprint = Blueprint("reports", __name__, url_prefix="/_sandbox")
+
+    @blueprint.get("/report/conformance")
+    def conformance() -> ResponseReturnValue:
+        report = build_report(sandbox.journal.entries(), sandbox.registry.operations)
+        output = request.args.get("format", "json")
+        if output == "junit":
+            return Response(junit_xml(report), content_type="application/xml")
+        if output == "text":
+            return Response(render_text(report) + "\n", content_type="text/plain; charset=utf-8")
+        return jsonify(report)
+
+    @blueprint.get("/strict")
+    def strict_state() -> ResponseReturnValue:
+        return jsonify({"enabled": sandbox.strict.enabled})
+
+    @blueprint.put("/strict")
+    def set_strict() -> ResponseReturnValue:
+        body = request.get_json(silent=True) or {}
+        if not isinstance(body.get("enabled"), bool):
+            return _error(400, "InvalidInput", 'Send {"enabled": true|false}.')
+        sandbox.strict.enabled = body["enabled"]
+        return jsonify({"enabled": sandbox.strict.enabled})
+
+    @blueprint.get("/journal/har")
+    def har() -> ResponseReturnValue:
+        from mockserver.har import journal_to_har
+
+        return jsonify(journal_to_har(entry.to_dict() for entry in sandbox.journal.entries()))
+
+    return blueprint
+
+
+__all__ = ["create_reports_blueprint"]

@@ -1,0 +1,102 @@
+"""The sandbox clock: wall time plus an offset, or frozen at one instant; read, frozen and advanced through
+`/_sandbox/clock`. Its state is kept in the store, so a restart keeps the time the sandbox was set to."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from mockserver.store import Store
+
+_COLLECTION = "sandbox"
+_KEY = "clock"
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def iso(moment: datetime) -> str:
+    """Fixed-width ISO 8601 UTC: text order is time order."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+    )
+
+
+def parse_iso(text: str) -> datetime:
+    """ISO 8601 as clients send it (`Z`, an offset, fractions, or no zone meaning UTC)."""
+    value = text.strip()
+    if len(value) > 19 and value[19:].count(" ") == 1:
+        value = value[:19] + value[19:].replace(" ", "+")  # a `+` decoded from an unescaped query string
+    value = re.sub(r"(\.\d{6})\d+", r"\1", value)
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+class SandboxClock:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        state = store.get(_COLLECTION, _KEY) or {}
+        self._offset: float = float(state.get("offset", 0.0))
+        frozen = state.get("frozen_at")
+        self._frozen_at: float | None = float(frozen) if frozen is not None else None
+
+    def timestamp(self) -> float:
+        if self._frozen_at is not None:
+            return self._frozen_at
+        return time.time() + self._offset
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(int(self.timestamp()), UTC)
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def freeze(self, at: datetime | None = None) -> None:
+        with self._lock:
+            self._frozen_at = at.timestamp() if at is not None else self.timestamp()
+            self._save()
+
+    def unfreeze(self) -> None:
+        with self._lock:
+            if self._frozen_at is not None:
+                self._offset = self._frozen_at - time.time()
+                self._frozen_at = None
+            self._save()
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at += seconds
+            else:
+                self._offset += seconds
+            self._save()
+
+    def set(self, at: datetime) -> None:
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at = at.timestamp()
+            else:
+                self._offset = at.timestamp() - time.time()
+            self._save()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._offset = 0.0
+            self._frozen_at = None
+            self._save()
+
+    def describe(self) -> dict[str, Any]:
+        return {"now": iso(self.now()), "frozen": self.frozen, "offset_seconds": round(self._offset, 3)}
+
+    def _save(self) -> None:
+        self._store.put(_COLLECTION, _KEY, {"offset": self._offset, "frozen_at": self._frozen_at})

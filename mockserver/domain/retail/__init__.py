@@ -1,0 +1,1 @@
+"""Retail Procurement: purchase orders, acknowledgements, shipments (ASN), invoices and their rules."""

@@ -1,0 +1,223 @@
+"""A purchase order as stored: Amazon's Order document plus what happened to each item since (acknowledged,
+shipped, received, invoiced, cancelled quantities, in eaches), and the views the operations answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.store.purchase_orders import PurchaseOrderRow
+
+
+def eaches(quantity: dict[str, Any] | None, default_unit_size: int = 1) -> int:
+    """An ItemQuantity in eaches: cases count as amount x unit size."""
+    if not quantity:
+        return 0
+    amount = int(quantity.get("amount") or 0)
+    if quantity.get("unitOfMeasure") == "Cases":
+        return amount * int(quantity.get("unitSize") or default_unit_size or 1)
+    return amount
+
+
+def new_tracking(order: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        item["itemSequenceNumber"]: {
+            "ordered": eaches(item["orderedQuantity"]),
+            "cancelled": 0,
+            "accepted": 0,
+            "rejected": 0,
+            "acknowledged": False,
+            "acknowledgedAt": None,
+            "shipped": 0,
+            "received": 0,
+            "lastReceiveDate": None,
+            "invoiced": 0,
+            "cancelledAt": None,
+        }
+        for item in order["orderDetails"]["items"]
+    }
+
+
+@dataclass
+class StoredPurchaseOrder:
+    account: str
+    order: dict[str, Any]
+    tracking: dict[str, dict[str, Any]]
+    updated: str
+
+    @property
+    def number(self) -> str:
+        return str(self.order["purchaseOrderNumber"])
+
+    @property
+    def state(self) -> str:
+        return str(self.order["purchaseOrderState"])
+
+    @property
+    def details(self) -> dict[str, Any]:
+        details: dict[str, Any] = self.order["orderDetails"]
+        return details
+
+    @property
+    def vendor_code(self) -> str:
+        return str(self.details["sellingParty"]["partyId"])
+
+    def item(self, sequence: str) -> dict[str, Any] | None:
+        for item in self.details["items"]:
+            if item["itemSequenceNumber"] == sequence:
+                return dict(item)
+        return None
+
+    def find_item(
+        self, sequence: str | None, asin: str | None, vendor_id: str | None, by_sequence: bool = True
+    ) -> dict[str, Any] | None:
+        """The PO item a document line refers to: by product identifiers, else by sequence number."""
+        for item in self.details["items"]:
+            if asin and item.get("amazonProductIdentifier") == asin:
+                return dict(item)
+            if vendor_id and item.get("vendorProductIdentifier") == vendor_id:
+                return dict(item)
+        if by_sequence and sequence is not None and not asin and not vendor_id:
+            return self.item(str(sequence))
+        return None
+
+    def open_quantity(self, sequence: str) -> int:
+        track = self.tracking[sequence]
+        return int(track["ordered"]) - int(track["cancelled"])
+
+    def confirmation_status(self, sequence: str) -> str:
+        track = self.tracking[sequence]
+        if not track["acknowledged"]:
+            return "UNCONFIRMED"
+        if track["accepted"] <= 0:
+            return "REJECTED"
+        if track["accepted"] >= self.open_quantity(sequence):
+            return "ACCEPTED"
+        return "PARTIALLY_ACCEPTED"
+
+    def receive_status(self, sequence: str) -> str:
+        track = self.tracking[sequence]
+        if track["received"] <= 0:
+            return "NOT_RECEIVED"
+        if track["received"] >= track["accepted"]:
+            return "RECEIVED"
+        return "PARTIALLY_RECEIVED"
+
+    def should_close(self) -> bool:
+        """Closed when cancelled (nothing left open) or every accepted quantity is received and invoiced."""
+        if all(self.open_quantity(sequence) <= 0 for sequence in self.tracking):
+            return True
+        if not all(track["acknowledged"] for track in self.tracking.values()):
+            return False
+        return all(
+            track["received"] >= track["accepted"] and track["invoiced"] >= track["accepted"]
+            for track in self.tracking.values()
+        )
+
+    def set_state(self, state: str, at: str) -> None:
+        if self.order["purchaseOrderState"] != state:
+            self.order["purchaseOrderState"] = state
+            self.details["purchaseOrderStateChangedDate"] = at
+        self.updated = max(self.updated, at)
+
+    def close_if_done(self, at: str) -> None:
+        if self.state != "Closed" and self.should_close():
+            self.set_state("Closed", at)
+
+    # Persistence -----------------------------------------------------------------------------------
+    def to_row(self) -> PurchaseOrderRow:
+        details = self.details
+        return PurchaseOrderRow(
+            account=self.account,
+            number=self.number,
+            created=details["purchaseOrderDate"],
+            updated=self.updated,
+            changed=details.get("purchaseOrderChangedDate"),
+            state=self.state,
+            vendor_code=self.vendor_code,
+            ship_to=details["shipToParty"]["partyId"],
+            is_changed="purchaseOrderChangedDate" in details,
+            has_cancelled=any(track["cancelled"] > 0 for track in self.tracking.values()),
+            confirmation="," + ",".join(sorted({self.confirmation_status(s) for s in self.tracking})) + ",",
+            receiving="," + ",".join(sorted({self.receive_status(s) for s in self.tracking})) + ",",
+            document={"order": self.order, "tracking": self.tracking, "updated": self.updated},
+        )
+
+    @classmethod
+    def from_row(cls, row: PurchaseOrderRow) -> StoredPurchaseOrder:
+        document = row.document
+        return cls(row.account, document["order"], document["tracking"], document["updated"])
+
+    # Views -----------------------------------------------------------------------------------------
+    def order_view(self, include_details: bool = True) -> dict[str, Any]:
+        if not include_details:
+            return {"purchaseOrderNumber": self.number, "purchaseOrderState": self.state}
+        return self.order
+
+    def status_view(self) -> dict[str, Any]:
+        details = self.details
+        item_status = []
+        for item in details["items"]:
+            sequence = item["itemSequenceNumber"]
+            track = self.tracking[sequence]
+            unit_size = int(item["orderedQuantity"].get("unitSize") or 1)
+            by_case = item["orderedQuantity"].get("unitOfMeasure") == "Cases"
+            original = {
+                "amount": track["ordered"] // unit_size if by_case else track["ordered"],
+                "unitOfMeasure": item["orderedQuantity"].get("unitOfMeasure", "Eaches"),
+                "unitSize": unit_size,
+            }
+            ordered: dict[str, Any] = {"orderedQuantity": dict(item["orderedQuantity"])}
+            if track["cancelled"]:
+                ordered["orderedQuantityDetails"] = [
+                    {
+                        "updatedDate": track["cancelledAt"] or details["purchaseOrderDate"],
+                        "orderedQuantity": original,
+                        "cancelledQuantity": {
+                            "amount": track["cancelled"],
+                            "unitOfMeasure": "Eaches",
+                            "unitSize": 1,
+                        },
+                    }
+                ]
+            acknowledgement: dict[str, Any] = {"confirmationStatus": self.confirmation_status(sequence)}
+            if track["acknowledged"]:
+                accepted = {"amount": track["accepted"], "unitOfMeasure": "Eaches", "unitSize": 1}
+                rejected = {"amount": track["rejected"], "unitOfMeasure": "Eaches", "unitSize": 1}
+                acknowledgement.update(
+                    acceptedQuantity=accepted,
+                    rejectedQuantity=rejected,
+                    acknowledgementStatusDetails=[
+                        {
+                            "acknowledgementDate": track["acknowledgedAt"],
+                            "acceptedQuantity": accepted,
+                            "rejectedQuantity": rejected,
+                        }
+                    ],
+                )
+            receiving: dict[str, Any] = {
+                "receiveStatus": self.receive_status(sequence),
+                "receivedQuantity": {"amount": track["received"], "unitOfMeasure": "Eaches", "unitSize": 1},
+            }
+            if track["lastReceiveDate"]:
+                receiving["lastReceiveDate"] = track["lastReceiveDate"]
+            entry: dict[str, Any] = {
+                "itemSequenceNumber": sequence,
+                "buyerProductIdentifier": item.get("amazonProductIdentifier"),
+                "vendorProductIdentifier": item.get("vendorProductIdentifier"),
+                "netCost": item.get("netCost"),
+                "listPrice": item.get("listPrice"),
+                "orderedQuantity": ordered,
+                "acknowledgementStatus": acknowledgement,
+                "receivingStatus": receiving,
+            }
+            item_status.append({key: value for key, value in entry.items() if value is not None})
+        return {
+            "purchaseOrderNumber": self.number,
+            "purchaseOrderStatus": "CLOSED" if self.state == "Closed" else "OPEN",
+            "purchaseOrderDate": details["purchaseOrderDate"],
+            "lastUpdatedDate": self.updated,
+            "sellingParty": details["sellingParty"],
+            "shipToParty": details["shipToParty"],
+            "itemStatus": item_status,
+        }

@@ -1,0 +1,1178 @@
+"""The Retail Procurement world of one emulator: seeding, time moving, queries and the processing of every
+submission (acknowledgements, shipment confirmations, shipments, invoices) under the rules of rules.py."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from mockserver.accounts import AccountDirectory, VendorAccount
+from mockserver.domain.clock import SandboxClock, iso, parse_iso
+from mockserver.domain.errors import InvalidInput, NotFound
+from mockserver.domain.retail.purchase_orders import StoredPurchaseOrder, eaches, new_tracking
+from mockserver.domain.retail.rules import violation
+from mockserver.domain.retail.world import WorldBuilder
+from mockserver.domain.transactions import TransactionLog
+from mockserver.store import Store
+from mockserver.store.purchase_orders import PurchaseOrderQuery, PurchaseOrderRow, PurchaseOrderTable
+
+META = ("retail", "world")
+ASN = "retail.shipment-confirmations"
+SHIPMENTS = "retail.shipments"
+INVOICES = "retail.invoices"
+DEFAULT_WINDOW = timedelta(days=7)
+FUTURE_TOLERANCE = timedelta(hours=24)
+RECEIVING_LEAD = timedelta(days=2)
+ARRIVAL_CATCH_UP = 500  # at most this many arrival slots are generated at once (a clock jumped by years)
+MONEY_TOLERANCE = Decimal("0.01")
+# The PO number of Amazon's documentation examples: a New PO of the first writable account, so that examples
+# copied from Amazon's docs (and the README) find a purchase order.
+EXAMPLE_PURCHASE_ORDER = "4Z32PABC"
+
+Progress = Callable[[str, int, int], None]
+
+
+def _decimal(text: Any) -> Decimal | None:
+    try:
+        value = Decimal(str(text))
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def encode_token(state: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        state = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, UnicodeError) as error:
+        raise InvalidInput("The nextToken is invalid.", "Invalid nextToken.") from error
+    if not isinstance(state, dict):
+        raise InvalidInput("The nextToken is invalid.", "Invalid nextToken.")
+    return state
+
+
+class RetailWorld:
+    def __init__(
+        self,
+        accounts: AccountDirectory,
+        store: Store,
+        table: PurchaseOrderTable,
+        clock: SandboxClock,
+        *,
+        seed: int,
+        seed_size: int,
+        processing_delay: float,
+        arrival_interval: float = 3600.0,
+    ) -> None:
+        self.accounts = accounts
+        self.store = store
+        self.table = table
+        self.clock = clock
+        self.seed = seed
+        self.seed_size = seed_size
+        self.arrival_interval = arrival_interval
+        self._lock = threading.RLock()
+        self.transactions = TransactionLog(store, processing_delay, clock.now)
+        self.transactions.processors.update(
+            {
+                "acknowledgement": self._process_acknowledgements,
+                "shipmentConfirmation": self._process_shipment_confirmations,
+                "shipment": self._process_shipments,
+                "invoice": self._process_invoices,
+            }
+        )
+        self._builders: dict[str, WorldBuilder] = {}
+
+    # Seeding ---------------------------------------------------------------------------------------
+    def ensure_seeded(self, progress: Progress | None = None) -> None:
+        meta = self.store.get(*META)
+        if meta is None or meta.get("seed") != self.seed or meta.get("size") != self.seed_size:
+            self.seed_world(progress)
+
+    def seed_world(self, progress: Progress | None = None) -> None:
+        with self._lock:
+            self.table.clear()
+            for collection in (ASN, SHIPMENTS, INVOICES):
+                for account in self.accounts.accounts.values():
+                    self.store.clear(f"{collection}:{account.name}")
+            self.transactions.reset()
+            anchor = self.clock.now().replace(minute=0, second=0, microsecond=0)
+            used: set[str] = {EXAMPLE_PURCHASE_ORDER}
+            example_account = next((a for a in self.accounts.accounts.values() if not a.read_only), None)
+            for account in self.accounts.accounts.values():
+                builder = WorldBuilder(self.seed, account, used)
+                rows = self._seed_account(account, builder, anchor, progress)
+                if account is example_account and rows:
+                    rows[0] = self._renumbered(rows[0], EXAMPLE_PURCHASE_ORDER)
+                self.table.put_many(rows)
+                if progress:
+                    progress(account.name, len(rows), self.seed_size)
+            self.store.put(
+                *META,
+                {"seed": self.seed, "size": self.seed_size, "anchor": iso(anchor), "arrivals": 0, "last": {}},
+            )
+            self._builders.clear()
+
+    @staticmethod
+    def _renumbered(row: PurchaseOrderRow, number: str) -> PurchaseOrderRow:
+        po = StoredPurchaseOrder.from_row(row)
+        po.order["purchaseOrderNumber"] = number
+        return po.to_row()
+
+    def _seed_account(
+        self, account: VendorAccount, builder: WorldBuilder, anchor: datetime, progress: Progress | None
+    ) -> list[PurchaseOrderRow]:
+        rng = builder.rng
+        size = self.seed_size
+        new_count = min(size, max(25, size * 3 // 10))
+        rows = []
+        for index in range(size):
+            if index < new_count:
+                created = anchor - timedelta(seconds=rng.randint(3600, 6 * 86400))
+            else:
+                created = anchor - timedelta(seconds=rng.randint(7 * 86400, 90 * 86400))
+            order = builder.purchase_order(created)
+            po = StoredPurchaseOrder(account.name, order, new_tracking(order), iso(created))
+            if index < new_count:
+                if rng.random() < 0.12 and len(po.details["items"]) > 1:
+                    changed = created + timedelta(
+                        seconds=rng.randint(60, max(61, int((anchor - created).total_seconds())))
+                    )
+                    self._cancel_item(po, po.details["items"][-1]["itemSequenceNumber"], iso(changed))
+            else:
+                self._seed_history(po, rng, created, anchor)
+            rows.append(po.to_row())
+            if progress and index and index % 20000 == 0:
+                progress(account.name, index, size)
+        return rows
+
+    def _seed_history(
+        self, po: StoredPurchaseOrder, rng: random.Random, created: datetime, anchor: datetime
+    ) -> None:
+        """An older PO: acknowledged (all or half accepted); the oldest also received and invoiced."""
+        acknowledged_at = iso(created + timedelta(hours=rng.randint(2, 48)))
+        age_days = (anchor - created).days
+        if rng.random() < 0.03:
+            for item in po.details["items"]:
+                self._cancel_item(po, item["itemSequenceNumber"], acknowledged_at)
+            po.close_if_done(acknowledged_at)
+            return
+        for sequence, track in po.tracking.items():
+            track["acknowledged"] = True
+            track["acknowledgedAt"] = acknowledged_at
+            accepted = track["ordered"] if rng.random() < 0.85 else track["ordered"] // 2
+            track["accepted"], track["rejected"] = accepted, track["ordered"] - accepted
+            if age_days > 30:
+                track["shipped"] = track["received"] = track["invoiced"] = accepted
+                track["lastReceiveDate"] = iso(created + timedelta(days=rng.randint(8, 20)))
+            del sequence
+        po.set_state("Acknowledged", acknowledged_at)
+        if age_days > 30:
+            po.close_if_done(iso(created + timedelta(days=25)))
+
+    def _cancel_item(self, po: StoredPurchaseOrder, sequence: str, at: str) -> None:
+        track = po.tracking[sequence]
+        track["cancelled"] = (
+            track["ordered"] - track["accepted"] if track["acknowledged"] else track["ordered"]
+        )
+        track["cancelledAt"] = at
+        for item in po.details["items"]:
+            if item["itemSequenceNumber"] == sequence:
+                item["orderedQuantity"] = {**item["orderedQuantity"], "amount": 0}
+        po.details["purchaseOrderChangedDate"] = at
+        po.updated = max(po.updated, at)
+
+    # Time moving -----------------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Bring the world up to the clock: arrivals and changes of POs, warehouse receipts, transactions."""
+        with self._lock:
+            now = self.clock.now()
+            self._arrivals(now)
+            self._receipts(now)
+            self.transactions.settle()
+
+    def _builder(self, account: VendorAccount) -> WorldBuilder:
+        builder = self._builders.get(account.name)
+        if builder is None:
+            builder = self._builders[account.name] = WorldBuilder(self.seed, account, set())
+        return builder
+
+    def _arrivals(self, now: datetime) -> None:
+        meta = self.store.get(*META)
+        if meta is None:
+            return
+        anchor = parse_iso(meta["anchor"])
+        due = int((now - anchor).total_seconds() // self.arrival_interval)
+        done = int(meta.get("arrivals", 0))
+        if due <= done:
+            return
+        done = max(done, due - ARRIVAL_CATCH_UP)
+        last: dict[str, str] = dict(meta.get("last") or {})
+        for slot in range(done + 1, due + 1):
+            at = anchor + timedelta(seconds=slot * self.arrival_interval)
+            for account in self.accounts.accounts.values():
+                builder = self._builder(account)
+                builder.rng = random.Random(f"{self.seed}:{account.name}:arrival:{slot}")
+                previous = last.get(account.name)
+                if slot % 3 == 0 and previous:
+                    self._change_arrival(previous, iso(at))
+                order = builder.purchase_order(at)
+                while self.table.get(order["purchaseOrderNumber"]) is not None:
+                    order["purchaseOrderNumber"] = builder.purchase_order_number()
+                po = StoredPurchaseOrder(account.name, order, new_tracking(order), iso(at))
+                self.table.put(po.to_row())
+                last[account.name] = po.number
+        self.store.put(*META, {**meta, "arrivals": due, "last": last})
+
+    def _change_arrival(self, number: str, at: str) -> None:
+        """Amazon changes a New PO: the last item is cancelled (quantity zero)."""
+        row = self.table.get(number)
+        if row is None:
+            return
+        po = StoredPurchaseOrder.from_row(row)
+        if po.state != "New" or len(po.details["items"]) < 2:
+            return
+        self._cancel_item(po, po.details["items"][-1]["itemSequenceNumber"], at)
+        self.table.put(po.to_row())
+
+    def _receipts(self, now: datetime) -> None:
+        stamp = iso(now)
+        for account in self.accounts.accounts.values():
+            collection = f"{ASN}:{account.name}"
+            for key, asn in self.store.scan(collection):
+                if asn.get("received") or asn.get("receiveAt", "9") > stamp:
+                    continue
+                touched: dict[str, StoredPurchaseOrder] = {}
+                for number, sequence, quantity in asn["lines"]:
+                    po = touched.get(number) or self._load(account.name, number)
+                    if po is None:
+                        continue
+                    touched[number] = po
+                    track = po.tracking[sequence]
+                    track["received"] = min(track["shipped"], track["received"] + quantity)
+                    track["lastReceiveDate"] = asn["receiveAt"]
+                    po.updated = max(po.updated, asn["receiveAt"])
+                for po in touched.values():
+                    po.close_if_done(asn["receiveAt"])
+                    self.table.put(po.to_row())
+                asn["received"] = True
+                self.store.put(collection, key, asn)
+
+    # Reads -----------------------------------------------------------------------------------------
+    def _load(self, account: str, number: str) -> StoredPurchaseOrder | None:
+        row = self.table.get(number)
+        if row is None or row.account != account:
+            return None
+        return StoredPurchaseOrder.from_row(row)
+
+    def get_purchase_order(self, account: str, number: str) -> dict[str, Any]:
+        self.tick()
+        po = self._load(account, number)
+        if po is None:
+            raise NotFound(f"No purchase order {number}.")
+        return po.order_view()
+
+    def _page(
+        self, query: PurchaseOrderQuery, token_state: dict[str, Any]
+    ) -> tuple[list[StoredPurchaseOrder], str | None]:
+        rows = self.table.query(query)
+        more = len(rows) > query.limit - 1 and len(rows) == query.limit
+        rows = rows[: query.limit - 1] if more else rows
+        token = None
+        if more:
+            token = encode_token({**token_state, "after": list(rows[-1].sort_key)})
+        return [StoredPurchaseOrder.from_row(row) for row in rows], token
+
+    def _window(
+        self, filters: dict[str, Any], after: str, before: str, now: datetime, default: bool
+    ) -> tuple[str | None, str | None]:
+        low = filters.get(after)
+        high = filters.get(before)
+        try:
+            low_text = iso(parse_iso(low)) if low else None
+            high_text = iso(parse_iso(high)) if high else None
+        except ValueError as error:
+            raise InvalidInput(f"Invalid date: {error}.") from error
+        if default and low_text is None:
+            low_text = iso(now - DEFAULT_WINDOW)
+        if default and high_text is None:
+            high_text = iso(now + timedelta(seconds=1))
+        if low_text and high_text and low_text >= high_text:
+            raise InvalidInput(
+                f"{before} must be later than {after}.", f"{before} must be later than {after}."
+            )
+        return low_text, high_text
+
+    def list_purchase_orders(self, account: str, query: dict[str, Any]) -> dict[str, Any]:
+        self.tick()
+        state = self._list_state(account, query, "orders")
+        limit = int(query.get("limit") or state.get("limit") or 100)
+        q = self._query(account, state, limit)
+        pos, token = self._page(q, state)
+        include = str(state.get("includeDetails", "true")).lower() != "false"
+        payload: dict[str, Any] = {"orders": [po.order_view(include) for po in pos]}
+        if token:
+            payload["pagination"] = {"nextToken": token}
+        return payload
+
+    def list_purchase_order_statuses(self, account: str, query: dict[str, Any]) -> dict[str, Any]:
+        self.tick()
+        state = self._list_state(account, query, "status")
+        limit = int(query.get("limit") or state.get("limit") or 100)
+        q = self._query(account, state, limit)
+        pos, token = self._page(q, state)
+        payload: dict[str, Any] = {"ordersStatus": [po.status_view() for po in pos]}
+        if token:
+            payload["pagination"] = {"nextToken": token}
+        return payload
+
+    def _list_state(self, account: str, query: dict[str, Any], kind: str) -> dict[str, Any]:
+        """The filters of a listing, with defaults resolved; a nextToken carries them, so every page of one
+        listing reads the same window (new POs arriving meanwhile never shift a page)."""
+        token = query.get("nextToken")
+        if token:
+            state = decode_token(str(token))
+            if state.get("kind") != kind or state.get("account") != account:
+                raise InvalidInput("The nextToken is invalid.", "Invalid nextToken.")
+            return state
+        now = self.clock.now()
+        state = {key: value for key, value in query.items() if key not in ("nextToken", "limit")}
+        state.update(kind=kind, account=account)
+        if kind == "orders":
+            dated = any(query.get(name) for name in ("changedAfter", "changedBefore"))
+            low, high = self._window(query, "createdAfter", "createdBefore", now, default=not dated)
+            state["createdAfter"], state["createdBefore"] = low, high
+            state["changedAfter"], state["changedBefore"] = self._window(
+                query, "changedAfter", "changedBefore", now, default=False
+            )
+        else:
+            dated = any(query.get(name) for name in ("updatedAfter", "updatedBefore", "purchaseOrderNumber"))
+            state["createdAfter"], state["createdBefore"] = self._window(
+                query, "createdAfter", "createdBefore", now, default=not dated
+            )
+            state["updatedAfter"], state["updatedBefore"] = self._window(
+                query, "updatedAfter", "updatedBefore", now, default=False
+            )
+        return state
+
+    def _query(self, account: str, state: dict[str, Any], limit: int) -> PurchaseOrderQuery:
+        after = state.get("after")
+        is_changed = str(state.get("isPOChanged", "")).lower() == "true" or None
+        open_only = None
+        if state.get("purchaseOrderStatus") in ("OPEN", "CLOSED"):
+            open_only = state["purchaseOrderStatus"] == "OPEN"
+        try:
+            return PurchaseOrderQuery(
+                account=account,
+                limit=limit + 1,
+                descending=state.get("sortOrder") == "DESC",
+                after=(str(after[0]), str(after[1])) if after else None,
+                created_after=state.get("createdAfter"),
+                created_before=state.get("createdBefore"),
+                changed_after=state.get("changedAfter"),
+                changed_before=state.get("changedBefore"),
+                updated_after=state.get("updatedAfter"),
+                updated_before=state.get("updatedBefore"),
+                state=state.get("purchaseOrderState"),
+                open_only=open_only,
+                vendor_code=state.get("orderingVendorCode"),
+                ship_to=state.get("shipToPartyId"),
+                number=state.get("purchaseOrderNumber"),
+                is_changed=is_changed,
+                has_cancelled=True if state.get("poItemState") == "Cancelled" else None,
+                confirmation=state.get("itemConfirmationStatus"),
+                receiving=state.get("itemReceiveStatus"),
+            )
+        except (TypeError, IndexError, KeyError) as error:
+            raise InvalidInput("The nextToken is invalid.", "Invalid nextToken.") from error
+
+    # Submissions -----------------------------------------------------------------------------------
+    def submit(self, account: str, kind: str, body: Any) -> str:
+        with self._lock:
+            self.tick()
+            return self.transactions.submit(account, kind, body)
+
+    def transaction_status(self, account: str, transaction_id: str) -> dict[str, Any]:
+        self.tick()
+        return self.transactions.status(account, transaction_id).to_payload()
+
+    def _account(self, name: str) -> VendorAccount:
+        return self.accounts.accounts[name]
+
+    def _process_acknowledgements(self, account: str, body: Any, now: datetime) -> list[dict[str, str]]:
+        errors: list[dict[str, str]] = []
+        vendor_codes = set(self._account(account).vendor_codes)
+        changed: dict[str, StoredPurchaseOrder] = {}
+        stamp = iso(now)
+        for index, ack in enumerate(body.get("acknowledgements") or []):
+            number = str(ack.get("purchaseOrderNumber"))
+            where = f"acknowledgements[{index}] (purchase order {number})"
+            po = changed.get(number) or self._load(account, number)
+            if po is None:
+                errors.append(
+                    violation("ack-po-exists", where, f"no purchase order {number} for this vendor")
+                )
+                continue
+            party = (ack.get("sellingParty") or {}).get("partyId")
+            if party != po.vendor_code or party not in vendor_codes:
+                errors.append(
+                    violation("ack-selling-party", where, f"sellingParty {party} is not {po.vendor_code}")
+                )
+                continue
+            if po.state == "Closed":
+                errors.append(violation("ack-po-open", where, "the purchase order is Closed"))
+                continue
+            seen: set[str] = set()
+            updates: dict[str, tuple[int, int]] = {}
+            for line, ack_item in enumerate(ack.get("items") or []):
+                line_where = f"{where} items[{line}]"
+                item = po.find_item(
+                    ack_item.get("itemSequenceNumber"),
+                    ack_item.get("amazonProductIdentifier"),
+                    ack_item.get("vendorProductIdentifier"),
+                )
+                if item is None:
+                    errors.append(
+                        violation("ack-item-on-po", line_where, "no such item on the purchase order")
+                    )
+                    continue
+                sequence = item["itemSequenceNumber"]
+                seen.add(sequence)
+                unit_size = int(item["orderedQuantity"].get("unitSize") or 1)
+                ordered = eaches(ack_item.get("orderedQuantity"), unit_size)
+                expected = po.open_quantity(sequence)
+                if ordered != eaches(item["orderedQuantity"]) and ordered != expected:
+                    errors.append(
+                        violation(
+                            "ack-ordered-quantity",
+                            line_where,
+                            f"orderedQuantity is {ordered} eaches, the purchase order has {expected}",
+                        )
+                    )
+                    continue
+                accepted = rejected = backordered = 0
+                for acknowledgement in ack_item.get("itemAcknowledgements") or []:
+                    quantity = eaches(acknowledgement.get("acknowledgedQuantity"), unit_size)
+                    code = acknowledgement.get("acknowledgementCode")
+                    if code == "Rejected":
+                        rejected += quantity
+                    elif code == "Backordered":
+                        backordered += quantity
+                    else:
+                        accepted += quantity
+                if backordered and not item.get("isBackOrderAllowed"):
+                    errors.append(
+                        violation("ack-backorder-allowed", line_where, "isBackOrderAllowed is false")
+                    )
+                    continue
+                if accepted + backordered + rejected != expected:
+                    errors.append(
+                        violation(
+                            "ack-quantities-add-up",
+                            line_where,
+                            f"accepted {accepted} + backordered {backordered} + rejected {rejected} eaches "
+                            f"is not the ordered {expected}",
+                        )
+                    )
+                    continue
+                updates[sequence] = (accepted + backordered, rejected)
+            missing = sorted(set(po.tracking) - seen, key=lambda s: (len(s), s))
+            if missing and (ack.get("items") or []):
+                errors.append(
+                    violation("ack-all-items", where, f"items {', '.join(missing)} not acknowledged")
+                )
+                continue
+            if not ack.get("items"):
+                errors.append(violation("ack-all-items", where, "the acknowledgement has no items"))
+                continue
+            for sequence, (accepted, rejected) in updates.items():
+                track = po.tracking[sequence]
+                if track["shipped"] > accepted:
+                    accepted = track["shipped"]
+                track.update(accepted=accepted, rejected=rejected, acknowledged=True, acknowledgedAt=stamp)
+            po.set_state("Acknowledged", stamp)
+            po.close_if_done(stamp)
+            changed[number] = po
+        if errors:
+            return errors
+        for po in changed.values():
+            self.table.put(po.to_row())
+        return []
+
+    def _shipment_lines(
+        self,
+        account: str,
+        where: str,
+        items: list[tuple[str, Any, Any, Any, Any]],
+        ship_to: str | None,
+        errors: list[dict[str, str]],
+        pos: dict[str, StoredPurchaseOrder],
+        prefix: str = "asn",
+    ) -> list[tuple[str, str, int]]:
+        """Check shipped lines (label, PO number, ASIN, vendor id, quantity): the (PO, item, eaches)."""
+        lines: list[tuple[str, str, int]] = []
+        for label, number, asin, vendor_id, quantity in items:
+            if not number:
+                errors.append(
+                    violation(f"{prefix}-po-reference", f"{where} {label}", "no purchaseOrderNumber")
+                )
+                continue
+            po = pos.get(number) or self._load(account, number)
+            if po is None:
+                errors.append(
+                    violation(
+                        f"{prefix}-po-exists",
+                        f"{where} {label}",
+                        f"no purchase order {number} for this vendor",
+                    )
+                )
+                continue
+            pos[number] = po
+            if po.state == "New" or not any(t["acknowledged"] for t in po.tracking.values()):
+                errors.append(
+                    violation(
+                        f"{prefix}-po-acknowledged",
+                        f"{where} {label}",
+                        f"purchase order {number} is {po.state}",
+                    )
+                )
+                continue
+            if ship_to is not None and ship_to != po.details["shipToParty"]["partyId"]:
+                errors.append(
+                    violation(
+                        f"{prefix}-ship-to",
+                        f"{where} {label}",
+                        f"shipToParty {ship_to} is not {po.details['shipToParty']['partyId']} "
+                        f"of purchase order {number}",
+                    )
+                )
+                continue
+            if asin is None and vendor_id is None:
+                continue  # a container line naming only its PO: the reference is checked, not a quantity
+            item = po.find_item(None, asin, vendor_id, by_sequence=False)
+            if item is None:
+                errors.append(
+                    violation(
+                        f"{prefix}-item-on-po",
+                        f"{where} {label}",
+                        f"item {asin or vendor_id} is not on purchase order {number}",
+                    )
+                )
+                continue
+            unit_size = int(item["orderedQuantity"].get("unitSize") or 1)
+            lines.append((number, item["itemSequenceNumber"], eaches(quantity, unit_size)))
+        return lines
+
+    def _check_quantities(
+        self,
+        where: str,
+        lines: list[tuple[str, str, int]],
+        pos: dict[str, StoredPurchaseOrder],
+        errors: list[dict[str, str]],
+        prefix: str = "asn",
+    ) -> None:
+        totals: dict[tuple[str, str], int] = {}
+        for number, sequence, quantity in lines:
+            totals[(number, sequence)] = totals.get((number, sequence), 0) + quantity
+        for (number, sequence), quantity in totals.items():
+            track = pos[number].tracking[sequence]
+            if track["shipped"] + quantity > track["accepted"]:
+                errors.append(
+                    violation(
+                        f"{prefix}-quantity-within-accepted",
+                        where,
+                        f"purchase order {number} item {sequence}: shipped {track['shipped']} + "
+                        f"{quantity} eaches exceeds accepted {track['accepted']}",
+                    )
+                )
+
+    def _process_shipment_confirmations(self, account: str, body: Any, now: datetime) -> list[dict[str, str]]:
+        errors: list[dict[str, str]] = []
+        vendor_codes = set(self._account(account).vendor_codes)
+        collection = f"{ASN}:{account}"
+        pos: dict[str, StoredPurchaseOrder] = {}
+        accepted: list[tuple[str, dict[str, Any], list[tuple[str, str, int]]]] = []
+        seen_ids: set[str] = set()
+        for index, confirmation in enumerate(body.get("shipmentConfirmations") or []):
+            identifier = str(confirmation.get("shipmentIdentifier"))
+            where = f"shipmentConfirmations[{index}] (shipment {identifier})"
+            party = (confirmation.get("sellingParty") or {}).get("partyId")
+            if party not in vendor_codes:
+                errors.append(
+                    violation(
+                        "asn-selling-party",
+                        where,
+                        f"sellingParty {party} is not a vendor code of the account",
+                    )
+                )
+                continue
+            existing = self.store.get(collection, identifier)
+            replace = confirmation.get("shipmentConfirmationType") == "Replace"
+            if (existing is not None and not replace) or identifier in seen_ids:
+                errors.append(
+                    violation(
+                        "asn-unique-shipment-id",
+                        where,
+                        f"shipmentIdentifier {identifier} was already confirmed",
+                    )
+                )
+                continue
+            if replace and (existing is None or existing.get("received")):
+                errors.append(
+                    violation("asn-replace-known", where, f"no open shipment {identifier} to replace")
+                )
+                continue
+            seen_ids.add(identifier)
+            try:
+                shipped = parse_iso(confirmation["shippedDate"]) if confirmation.get("shippedDate") else None
+                delivery = (
+                    parse_iso(confirmation["estimatedDeliveryDate"])
+                    if confirmation.get("estimatedDeliveryDate")
+                    else None
+                )
+                confirmed = parse_iso(confirmation["shipmentConfirmationDate"])
+            except (ValueError, KeyError):
+                errors.append(violation("asn-dates-sane", where, "a date cannot be read"))
+                continue
+            if shipped and delivery and delivery < shipped:
+                errors.append(
+                    violation("asn-dates-sane", where, "estimatedDeliveryDate is before shippedDate")
+                )
+                continue
+            for name, moment in (("shippedDate", shipped), ("shipmentConfirmationDate", confirmed)):
+                if moment is not None and moment > now + FUTURE_TOLERANCE:
+                    errors.append(
+                        violation("asn-dates-sane", where, f"{name} is more than 24 hours in the future")
+                    )
+            ship_to = (confirmation.get("shipToParty") or {}).get("partyId")
+            if replace and existing is not None:
+                for number, sequence, quantity in existing["lines"]:
+                    po = pos.get(number) or self._load(account, number)
+                    if po is not None:
+                        pos[number] = po
+                        po.tracking[sequence]["shipped"] -= quantity
+            # Where the contract places a PO reference: shipped items' details, cartons' and pallets' items.
+            references: dict[str, str | None] = {}
+            for container_name in ("cartons", "pallets"):
+                for c_index, container in enumerate(confirmation.get(container_name) or []):
+                    for i_index, container_item in enumerate(container.get("items") or []):
+                        number = (container_item.get("itemDetails") or {}).get("purchaseOrderNumber")
+                        if number:
+                            references.setdefault(str(container_item.get("itemReference")), number)
+                            self._shipment_lines(
+                                account,
+                                where,
+                                [(f"{container_name}[{c_index}].items[{i_index}]", number, None, None, None)],
+                                ship_to,
+                                errors,
+                                pos,
+                            )
+            items = []
+            for i_index, item in enumerate(confirmation.get("shippedItems") or []):
+                number = (item.get("itemDetails") or {}).get("purchaseOrderNumber") or references.get(
+                    str(item.get("itemSequenceNumber"))
+                )
+                items.append(
+                    (
+                        f"shippedItems[{i_index}]",
+                        number,
+                        item.get("amazonProductIdentifier"),
+                        item.get("vendorProductIdentifier") or "",
+                        item.get("shippedQuantity"),
+                    )
+                )
+            lines = self._shipment_lines(account, where, items, ship_to, errors, pos)
+            self._check_quantities(where, lines, pos, errors)
+            for number, sequence, quantity in lines:
+                pos[number].tracking[sequence]["shipped"] += quantity
+            receive_at = delivery or ((shipped or confirmed) + RECEIVING_LEAD)
+            accepted.append(
+                (
+                    identifier,
+                    {
+                        "confirmation": confirmation,
+                        "lines": lines,
+                        "receiveAt": iso(receive_at),
+                        "received": False,
+                        "createdAt": iso(now),
+                    },
+                    lines,
+                )
+            )
+        if errors:
+            return errors
+        for po in pos.values():
+            po.updated = max(po.updated, iso(now))
+            self.table.put(po.to_row())
+        for identifier, document, _ in accepted:
+            self.store.put(collection, identifier, document)
+        return []
+
+    def _process_shipments(self, account: str, body: Any, now: datetime) -> list[dict[str, str]]:
+        errors: list[dict[str, str]] = []
+        vendor_codes = set(self._account(account).vendor_codes)
+        collection = f"{SHIPMENTS}:{account}"
+        pos: dict[str, StoredPurchaseOrder] = {}
+        accepted: list[tuple[str, dict[str, Any]]] = []
+        for index, shipment in enumerate(body.get("shipments") or []):
+            identifier = str(shipment.get("vendorShipmentIdentifier"))
+            where = f"shipments[{index}] (shipment {identifier})"
+            party = (shipment.get("sellingParty") or {}).get("partyId")
+            if party not in vendor_codes:
+                errors.append(
+                    violation(
+                        "asn-selling-party",
+                        where,
+                        f"sellingParty {party} is not a vendor code of the account",
+                    )
+                )
+                continue
+            existing = self.store.get(collection, identifier)
+            if shipment.get("transactionType") == "Cancel":
+                if existing is None:
+                    errors.append(
+                        violation("asn-replace-known", where, f"no shipment {identifier} to cancel")
+                    )
+                    continue
+                accepted.append((identifier, {**existing, "cancelledAt": iso(now)}))
+                continue
+            if existing is not None:
+                errors.append(
+                    violation(
+                        "asn-unique-shipment-id",
+                        where,
+                        f"vendorShipmentIdentifier {identifier} was already used",
+                    )
+                )
+                continue
+            try:
+                parse_iso(str(shipment.get("transactionDate")))
+            except ValueError:
+                errors.append(violation("asn-dates-sane", where, "transactionDate cannot be read"))
+                continue
+            ship_to = (shipment.get("shipToParty") or {}).get("partyId")
+            items: list[tuple[str, Any, Any, Any, Any]] = []
+            for p_index, purchase_order in enumerate(shipment.get("purchaseOrders") or []):
+                number = purchase_order.get("purchaseOrderNumber")
+                po_items = purchase_order.get("items") or []
+                if not po_items:
+                    items.append((f"purchaseOrders[{p_index}]", number, None, None, None))
+                for i_index, item in enumerate(po_items):
+                    items.append(
+                        (
+                            f"purchaseOrders[{p_index}].items[{i_index}]",
+                            number,
+                            item.get("buyerProductIdentifier"),
+                            item.get("vendorProductIdentifier") or "",
+                            item.get("shippedQuantity"),
+                        )
+                    )
+            lines = self._shipment_lines(account, where, items, ship_to, errors, pos)
+            self._check_quantities(where, lines, pos, errors)
+            accepted.append((identifier, {"shipment": shipment, "lines": lines, "createdAt": iso(now)}))
+        if errors:
+            return errors
+        for identifier, document in accepted:
+            self.store.put(collection, identifier, document)
+        return []
+
+    def _process_invoices(self, account: str, body: Any, now: datetime) -> list[dict[str, str]]:
+        errors: list[dict[str, str]] = []
+        vendor_codes = set(self._account(account).vendor_codes)
+        collection = f"{INVOICES}:{account}"
+        pos: dict[str, StoredPurchaseOrder] = {}
+        accepted: list[tuple[str, dict[str, Any]]] = []
+        seen: set[str] = set()
+        for index, invoice in enumerate(body.get("invoices") or []):
+            identifier = str(invoice.get("id"))
+            where = f"invoices[{index}] ({invoice.get('invoiceType')} {identifier})"
+            if self.store.get(collection, identifier) is not None or identifier in seen:
+                errors.append(
+                    violation("invoice-unique-number", where, f"invoice number {identifier} was already used")
+                )
+                continue
+            seen.add(identifier)
+            party = (invoice.get("remitToParty") or {}).get("partyId")
+            if party not in vendor_codes:
+                errors.append(
+                    violation(
+                        "invoice-remit-to", where, f"remitToParty {party} is not a vendor code of the account"
+                    )
+                )
+                continue
+            is_invoice = invoice.get("invoiceType") != "CreditNote"
+            currency = (invoice.get("invoiceTotal") or {}).get("currencyCode")
+            total = Decimal(0)
+            lines: list[tuple[str, str, int]] = []
+            for i_index, item in enumerate(invoice.get("items") or []):
+                line_where = f"{where} items[{i_index}]"
+                unit_cost = _decimal((item.get("netCost") or {}).get("amount")) or Decimal(0)
+                number = item.get("purchaseOrderNumber")
+                po_item = None
+                unit_size = int((item.get("invoicedQuantity") or {}).get("unitSize") or 1)
+                if number:
+                    po = pos.get(number) or self._load(account, number)
+                    if po is None:
+                        errors.append(
+                            violation(
+                                "invoice-po-exists", line_where, f"no purchase order {number} for this vendor"
+                            )
+                        )
+                        continue
+                    pos[number] = po
+                    po_item = po.find_item(
+                        None,
+                        item.get("amazonProductIdentifier"),
+                        item.get("vendorProductIdentifier"),
+                        by_sequence=False,
+                    )
+                    if po_item is None:
+                        errors.append(
+                            violation(
+                                "invoice-item-on-po",
+                                line_where,
+                                f"the item is not on purchase order {number}",
+                            )
+                        )
+                        continue
+                    unit_size = int(
+                        (item.get("invoicedQuantity") or {}).get("unitSize")
+                        or po_item["orderedQuantity"].get("unitSize")
+                        or 1
+                    )
+                    po_cost = _decimal(po_item["netCost"]["amount"]) or Decimal(0)
+                    if (item.get("netCost") or {}).get("currencyCode") != po_item["netCost"]["currencyCode"]:
+                        errors.append(
+                            violation(
+                                "invoice-currency",
+                                line_where,
+                                f"{(item.get('netCost') or {}).get('currencyCode')} is not "
+                                f"{po_item['netCost']['currencyCode']}",
+                            )
+                        )
+                        continue
+                    if abs(unit_cost - po_cost) > MONEY_TOLERANCE:
+                        errors.append(
+                            violation(
+                                "invoice-net-cost",
+                                line_where,
+                                f"netCost {unit_cost} per each is not the purchase order's {po_cost}",
+                            )
+                        )
+                        continue
+                elif is_invoice:
+                    errors.append(violation("invoice-po-exists", line_where, "no purchaseOrderNumber"))
+                    continue
+                quantity = eaches(item.get("invoicedQuantity"), unit_size)
+                total += unit_cost * quantity
+                for tax in item.get("taxDetails") or []:
+                    total += _decimal((tax.get("taxAmount") or {}).get("amount")) or Decimal(0)
+                for charge in item.get("chargeDetails") or []:
+                    total += _decimal((charge.get("chargeAmount") or {}).get("amount")) or Decimal(0)
+                for allowance in item.get("allowanceDetails") or []:
+                    total -= _decimal((allowance.get("allowanceAmount") or {}).get("amount")) or Decimal(0)
+                if number and po_item is not None and is_invoice:
+                    lines.append((number, po_item["itemSequenceNumber"], quantity))
+            for tax in invoice.get("taxDetails") or []:
+                total += _decimal((tax.get("taxAmount") or {}).get("amount")) or Decimal(0)
+            for charge in invoice.get("chargeDetails") or []:
+                total += _decimal((charge.get("chargeAmount") or {}).get("amount")) or Decimal(0)
+                for tax in charge.get("taxDetails") or []:
+                    total += _decimal((tax.get("taxAmount") or {}).get("amount")) or Decimal(0)
+            for allowance in invoice.get("allowanceDetails") or []:
+                total -= _decimal((allowance.get("allowanceAmount") or {}).get("amount")) or Decimal(0)
+            stated = _decimal((invoice.get("invoiceTotal") or {}).get("amount"))
+            lines_count = max(1, len(invoice.get("items") or []))
+            if stated is None or abs(stated - total) > MONEY_TOLERANCE * lines_count:
+                errors.append(
+                    violation(
+                        "invoice-total",
+                        where,
+                        f"invoiceTotal {stated} {currency or ''} is not {total.quantize(Decimal('0.01'))}",
+                    )
+                )
+                continue
+            totals: dict[tuple[str, str], int] = {}
+            for number, sequence, quantity in lines:
+                totals[(number, sequence)] = totals.get((number, sequence), 0) + quantity
+            over = False
+            for (number, sequence), quantity in totals.items():
+                track = pos[number].tracking[sequence]
+                if track["invoiced"] + quantity > track["accepted"]:
+                    errors.append(
+                        violation(
+                            "invoice-quantity-within-accepted",
+                            where,
+                            f"purchase order {number} item {sequence}: invoiced {track['invoiced']} + "
+                            f"{quantity} eaches exceeds accepted {track['accepted']}",
+                        )
+                    )
+                    over = True
+            if over:
+                continue
+            for number, sequence, quantity in lines:
+                pos[number].tracking[sequence]["invoiced"] += quantity
+            accepted.append((identifier, {"invoice": invoice, "lines": lines, "createdAt": iso(now)}))
+        if errors:
+            return errors
+        stamp = iso(now)
+        for po in pos.values():
+            po.updated = max(po.updated, stamp)
+            po.close_if_done(stamp)
+            self.table.put(po.to_row())
+        for identifier, document in accepted:
+            self.store.put(collection, identifier, document)
+        return []
+
+    # Shipments reads -------------------------------------------------------------------------------
+    def _shipment_views(self, account: str, now: datetime) -> list[dict[str, Any]]:
+        views = []
+        stamp = iso(now)
+        for identifier, document in self.store.scan(f"{ASN}:{account}"):
+            confirmation = document["confirmation"]
+            purchase_orders: dict[str, list[dict[str, Any]]] = {}
+            for number, sequence, quantity in document["lines"]:
+                purchase_orders.setdefault(number, []).append(
+                    {
+                        "itemSequenceNumber": sequence,
+                        "shippedQuantity": {"amount": quantity, "unitOfMeasure": "Eaches", "unitSize": 1},
+                    }
+                )
+            transport: dict[str, Any] = {}
+            if confirmation.get("shippedDate"):
+                transport["shippedDate"] = iso(parse_iso(confirmation["shippedDate"]))
+            if confirmation.get("estimatedDeliveryDate"):
+                transport["estimatedDeliveryDate"] = iso(parse_iso(confirmation["estimatedDeliveryDate"]))
+            if document["receiveAt"] <= stamp:
+                transport["shipmentDeliveryDate"] = document["receiveAt"]
+            view = {
+                "vendorShipmentIdentifier": identifier,
+                "transactionType": "New",
+                "transactionDate": document["createdAt"],
+                "currentShipmentStatus": "Shipped",
+                "currentshipmentStatusDate": document["createdAt"],
+                "shipmentStatusDetails": [
+                    {"shipmentStatus": "Shipped", "shipmentStatusDate": document["createdAt"]}
+                ],
+                "shipmentCreateDate": document["createdAt"],
+                "shipmentConfirmDate": document["createdAt"],
+                "sellingParty": {"partyId": confirmation["sellingParty"]["partyId"]},
+                "shipFromParty": {"partyId": confirmation["shipFromParty"]["partyId"]},
+                "shipToParty": {"partyId": confirmation["shipToParty"]["partyId"]},
+                "purchaseOrders": [
+                    {"purchaseOrderNumber": n, "items": items} for n, items in purchase_orders.items()
+                ],
+                "transportationDetails": transport,
+            }
+            if confirmation.get("amazonReferenceNumber"):
+                view["buyerReferenceNumber"] = str(confirmation["amazonReferenceNumber"])
+            views.append(view)
+        for identifier, document in self.store.scan(f"{SHIPMENTS}:{account}"):
+            shipment = document["shipment"]
+            created = parse_iso(document["createdAt"])
+            steps = [
+                ("Created", created),
+                ("TransportationRequested", created + timedelta(hours=1)),
+                ("CarrierAssigned", created + timedelta(hours=2)),
+                ("Shipped", created + timedelta(hours=24)),
+            ]
+            reached = [(status, at) for status, at in steps if at <= now] or steps[:1]
+            view = {
+                "vendorShipmentIdentifier": identifier,
+                "transactionType": "Cancel" if document.get("cancelledAt") else "New",
+                "transactionDate": iso(parse_iso(shipment["transactionDate"])),
+                "currentShipmentStatus": reached[-1][0],
+                "currentshipmentStatusDate": iso(reached[-1][1]),
+                "shipmentStatusDetails": [
+                    {"shipmentStatus": s, "shipmentStatusDate": iso(at)} for s, at in reached
+                ],
+                "shipmentCreateDate": document["createdAt"],
+                "sellingParty": {"partyId": shipment["sellingParty"]["partyId"]},
+                "shipFromParty": {"partyId": shipment["shipFromParty"]["partyId"]},
+                "shipToParty": {"partyId": shipment["shipToParty"]["partyId"]},
+                "purchaseOrders": shipment.get("purchaseOrders") or [],
+            }
+            if len(reached) >= 3:
+                view["packageLabelCreateDate"] = iso(reached[2][1])
+            if shipment.get("buyerReferenceNumber"):
+                view["buyerReferenceNumber"] = shipment["buyerReferenceNumber"]
+            views.append(view)
+        return views
+
+    def shipment_details(self, account: str, query: dict[str, Any]) -> dict[str, Any]:
+        self.tick()
+        now = self.clock.now()
+        views = self._shipment_views(account, now)
+        date_filters = {
+            "created": "shipmentCreateDate",
+            "shipmentConfirmed": "shipmentConfirmDate",
+            "packageLabelCreated": "packageLabelCreateDate",
+            "shipped": ("transportationDetails", "shippedDate"),
+            "estimatedDelivery": ("transportationDetails", "estimatedDeliveryDate"),
+            "shipmentDelivery": ("transportationDetails", "shipmentDeliveryDate"),
+        }
+
+        def value(view: dict[str, Any], path: Any) -> str | None:
+            if isinstance(path, tuple):
+                return (view.get(path[0]) or {}).get(path[1])
+            return view.get(path)
+
+        selected = []
+        for view in views:
+            keep = True
+            for prefix, path in date_filters.items():
+                for suffix, above in (("After", True), ("Before", False)):
+                    bound = query.get(prefix + suffix)
+                    if not bound:
+                        continue
+                    try:
+                        bound_text = iso(parse_iso(bound))
+                    except ValueError as error:
+                        raise InvalidInput(f"Invalid date: {error}.") from error
+                    found = value(view, path)
+                    if found is None or (found <= bound_text if above else found >= bound_text):
+                        keep = False
+            for name, field in (
+                ("vendorShipmentIdentifier", "vendorShipmentIdentifier"),
+                ("buyerReferenceNumber", "buyerReferenceNumber"),
+                ("currentShipmentStatus", "currentShipmentStatus"),
+            ):
+                if query.get(name) and view.get(field) != query[name]:
+                    keep = False
+            if (
+                query.get("sellerWarehouseCode")
+                and view["shipFromParty"]["partyId"] != query["sellerWarehouseCode"]
+            ):
+                keep = False
+            if (
+                query.get("buyerWarehouseCode")
+                and view["shipToParty"]["partyId"] != query["buyerWarehouseCode"]
+            ):
+                keep = False
+            if keep:
+                selected.append(view)
+        selected.sort(
+            key=lambda v: (v["shipmentCreateDate"], v["vendorShipmentIdentifier"]),
+            reverse=query.get("sortOrder") == "DESC",
+        )
+        shipments, token = self._offset_page(selected, query, 50)
+        payload: dict[str, Any] = {"shipments": shipments}
+        if token:
+            payload["pagination"] = {"nextToken": token}
+        return payload
+
+    def _offset_page(
+        self, items: list[dict[str, Any]], query: dict[str, Any], default_limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Paging by the last returned (date, identifier): a new shipment never shifts a later page."""
+        limit = int(query.get("limit") or default_limit)
+        start = 0
+        if query.get("nextToken"):
+            state = decode_token(str(query["nextToken"]))
+            last = state.get("after")
+            if not isinstance(last, list):
+                raise InvalidInput("The nextToken is invalid.", "Invalid nextToken.")
+            keys = [
+                [
+                    item.get("shipmentCreateDate") or item.get("labelCreateDateTime"),
+                    item.get("_id") or item.get("vendorShipmentIdentifier"),
+                ]
+                for item in items
+            ]
+            start = next((i + 1 for i, key in enumerate(keys) if key == last), len(items))
+        page = items[start : start + limit]
+        token = None
+        if start + limit < len(items) and page:
+            tail = page[-1]
+            token = encode_token(
+                {
+                    "after": [
+                        tail.get("shipmentCreateDate") or tail.get("labelCreateDateTime"),
+                        tail.get("_id") or tail.get("vendorShipmentIdentifier"),
+                    ]
+                }
+            )
+        return [{k: v for k, v in item.items() if k != "_id"} for item in page], token
+
+    def shipment_labels(self, account: str, query: dict[str, Any]) -> dict[str, Any]:
+        self.tick()
+        now = self.clock.now()
+        labels = []
+        for view in self._shipment_views(account, now):
+            created = view.get("packageLabelCreateDate")
+            if created is None or view["transactionType"] == "Cancel":
+                continue
+            identifier = view["vendorShipmentIdentifier"]
+            if query.get("vendorShipmentIdentifier") and identifier != query["vendorShipmentIdentifier"]:
+                continue
+            if (
+                query.get("buyerReferenceNumber")
+                and view.get("buyerReferenceNumber") != query["buyerReferenceNumber"]
+            ):
+                continue
+            if (
+                query.get("sellerWarehouseCode")
+                and view["shipFromParty"]["partyId"] != query["sellerWarehouseCode"]
+            ):
+                continue
+            try:
+                if query.get("labelCreatedAfter") and created <= iso(parse_iso(query["labelCreatedAfter"])):
+                    continue
+                if query.get("labelCreatedBefore") and created >= iso(parse_iso(query["labelCreatedBefore"])):
+                    continue
+            except ValueError as error:
+                raise InvalidInput(f"Invalid date: {error}.") from error
+            tracking = "1Z" + str(abs(hash(identifier)) % 10**16).zfill(16)
+            label = {
+                "_id": identifier,
+                "labelCreateDateTime": created,
+                "shipmentInformation": {
+                    "vendorDetails": {
+                        "sellingParty": view["sellingParty"],
+                        "vendorShipmentIdentifier": identifier,
+                    },
+                    "shipToParty": view["shipToParty"],
+                    "shipFromParty": view["shipFromParty"],
+                    "warehouseId": view["shipFromParty"]["partyId"],
+                    "masterTrackingId": tracking,
+                    "totalLabelCount": 1,
+                    "shipMode": "SmallParcel",
+                },
+                "labelData": [
+                    {
+                        "labelSequenceNumber": 1,
+                        "labelFormat": "PDF",
+                        "carrierCode": "UPSN",
+                        "trackingId": tracking,
+                        "label": base64.b64encode(f"%PDF-1.4 label {identifier}".encode()).decode(),
+                    }
+                ],
+            }
+            if view.get("buyerReferenceNumber"):
+                label["shipmentInformation"]["buyerReferenceNumber"] = view["buyerReferenceNumber"]
+            labels.append(label)
+        labels.sort(
+            key=lambda v: (v["labelCreateDateTime"], v["_id"]), reverse=query.get("sortOrder") == "DESC"
+        )
+        page, token = self._offset_page(labels, query, 50)
+        payload: dict[str, Any] = {"transportLabels": page}
+        if token:
+            payload["pagination"] = {"nextToken": token}
+        return payload
+
+    # Admin -----------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        self.seed_world()
+
+    def catalogue(self, account: str) -> list[dict[str, Any]]:
+        return self._builder(self._account(account)).catalogue()

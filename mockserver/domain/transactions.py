@@ -1,0 +1,158 @@
+"""Vendor transactions: every submission answers 202 with a transactionId at once, is Processing, and after a
+processing delay ends Success or Failure with Amazon-shaped errors.
+
+A transaction is written to the store (with the submitted documents) before the 202 is answered, so a restart
+loses nothing; the outcome is decided when the delay has passed, in submission order, by the processor that
+the Retail world registers for the transaction's kind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mockserver.domain.errors import NotFound
+from mockserver.store import Store
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "vendor.transactions"
+SUBMISSIONS = "vendor.submissions"
+
+# A processor applies one submission and returns the errors that fail it ([] is Success).
+Processor = Callable[[str, Any, datetime], list[dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class TransactionStatus:
+    transaction_id: str
+    status: str
+    errors: list[dict[str, str]]
+
+    def to_payload(self) -> dict[str, Any]:
+        status: dict[str, Any] = {"transactionId": self.transaction_id, "status": self.status}
+        if self.status == "Failure":
+            status["errors"] = self.errors
+        return {"transactionStatus": status}
+
+
+def _fingerprint(account: str, kind: str, body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{account}\n{kind}\n{canonical}".encode()).hexdigest()
+
+
+class TransactionLog:
+    def __init__(self, store: Store, processing_delay: float, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.processing_delay = processing_delay
+        self.clock = clock
+        self.processors: dict[str, Processor] = {}
+        self._lock = threading.RLock()
+        self._sequence = 0
+        self._pending: list[tuple[int, str]] = []
+        self._load_pending()
+
+    def _load_pending(self) -> None:
+        pending = []
+        for key, document in self.store.scan(COLLECTION):
+            self._sequence = max(self._sequence, int(document.get("sequence", 0)))
+            if document.get("status") == "Processing":
+                pending.append((int(document.get("sequence", 0)), key))
+        self._pending = sorted(pending)
+
+    def submit(self, account: str, kind: str, body: Any) -> str:
+        """Record a submission (durably) and return its transactionId; the caller answers 202."""
+        now = self.clock()
+        with self._lock:
+            self._sequence += 1
+            transaction_id = f"{now:%Y%m%d%H%M%S}-{uuid.uuid4()}"
+            fingerprint = _fingerprint(account, kind, body)
+            first = self.store.get(SUBMISSIONS, fingerprint)
+            duplicate_of = first["transaction_id"] if first else None
+            if first is None:
+                self.store.put(SUBMISSIONS, fingerprint, {"transaction_id": transaction_id})
+            self.store.put(
+                COLLECTION,
+                transaction_id,
+                {
+                    "sequence": self._sequence,
+                    "account": account,
+                    "kind": kind,
+                    "body": body,
+                    "status": "Processing",
+                    "errors": [],
+                    "submitted_at": time.time(),
+                    "duplicate_of": duplicate_of,
+                },
+            )
+            self._pending.append((self._sequence, transaction_id))
+        return transaction_id
+
+    def settle(self) -> None:
+        """Decide every transaction whose processing delay has passed, in submission order."""
+        if not self._pending:
+            return
+        with self._lock:
+            wall = time.time()
+            while self._pending:
+                _, transaction_id = self._pending[0]
+                document = self.store.get(COLLECTION, transaction_id)
+                if document is None or document.get("status") != "Processing":
+                    self._pending.pop(0)
+                    continue
+                if wall < float(document["submitted_at"]) + self.processing_delay:
+                    break
+                self._pending.pop(0)
+                errors = self._decide(document)
+                document["status"] = "Failure" if errors else "Success"
+                document["errors"] = errors
+                self.store.put(COLLECTION, transaction_id, document)
+
+    def _decide(self, document: dict[str, Any]) -> list[dict[str, str]]:
+        if document.get("duplicate_of"):
+            return [
+                {
+                    "code": "DUPLICATE_TRANSACTION",
+                    "message": "The submission repeats an earlier one.",
+                    "details": (
+                        "submission: rule duplicate-submission: identical to transaction "
+                        f"{document['duplicate_of']}."
+                    ),
+                }
+            ]
+        processor = self.processors.get(document["kind"])
+        if processor is None:
+            return []
+        try:
+            return processor(document["account"], document["body"], self.clock())
+        except Exception:  # the emulator's own fault: the transaction fails, later calls keep working
+            log.exception("processing transaction of kind %s failed", document["kind"])
+            return [
+                {
+                    "code": "InternalFailure",
+                    "message": "We encountered an internal error. Please try again.",
+                    "details": "The emulator could not process this submission.",
+                }
+            ]
+
+    def status(self, account: str, transaction_id: str) -> TransactionStatus:
+        self.settle()
+        document = self.store.get(COLLECTION, transaction_id)
+        if document is None or document.get("account") != account:
+            raise NotFound(f"No transaction {transaction_id}.")
+        return TransactionStatus(transaction_id, document["status"], list(document.get("errors") or []))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.store.clear(COLLECTION)
+            self.store.clear(SUBMISSIONS)
+            self._pending = []
+            self._sequence = 0

@@ -1,0 +1,250 @@
+"""The faults stage: chaos rules may replace or damage an answer (after validate, before handle).
+
+`before_handle` asks the chaos engine about the exchange, sleeps any latency and, for an action that replaces
+the answer (an Amazon error, a throttle storm's 429, a drop before the handler), returns the result to send.
+`damage` then works at the connection level on the response the gateway built:
+
+- a drop closes the connection without one byte of the answer. The response's body iterator raises
+  waitress's `ClientDisconnected` before anything is written: waitress then sends nothing (no 500 page, as for
+  other exceptions) and closes the socket, so the client sees the connection closed with no answer;
+- a truncated answer sends the headers (with the full `Content-Length`) and part of the body, then closes;
+- a trickle sends the body a few bytes at a time, waking waitress's loop after each chunk so each one leaves
+  at once (waitress otherwise holds small writes until its loop wakes);
+- malformed JSON replaces the body by broken JSON with a consistent `Content-Length`.
+
+The LWA token endpoint gets the same actions through `wrap_lwa_view`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from flask import Request, Response
+from flask import request as current_request
+
+from mockserver.accounts import AccountDirectory
+from mockserver.chaos.actions import FaultEffect
+from mockserver.chaos.engine import ChaosEngine, Decision
+from mockserver.chaos.plan import FAULT_HEADER
+from mockserver.chaos.rules import FaultContext, RuleError
+from mockserver.journal import Journal, JournalEntry, redact
+from mockserver.pipeline import errors
+from mockserver.pipeline.auth import TOKEN_HEADER
+from mockserver.pipeline.throttle import UsagePlan
+
+try:  # the exception waitress treats as "client gone": it closes the socket and writes nothing more
+    from waitress.channel import ClientDisconnected as _ConnectionDropped
+except ImportError:  # pragma: no cover - waitress is a dependency
+    _ConnectionDropped = ConnectionAbortedError
+
+if TYPE_CHECKING:
+    from mockserver.pipeline.gateway import HandlerResult
+
+log = logging.getLogger(__name__)
+
+NO_ANSWER = 0  # the journal's status of an exchange whose connection was dropped before any answer
+MALFORMED_JSON = b'{"payload": {"orders": [{"purchaseOrderNumber": "'
+LWA_CONTENT_TYPE = "application/json;charset=UTF-8"
+
+
+class ConnectionDropped(_ConnectionDropped):
+    """Raised from a response body to make the server close the connection."""
+
+
+def _sleep(seconds: float) -> None:
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+class FaultStage:
+    def __init__(self, engine: ChaosEngine) -> None:
+        self.engine = engine
+
+    def before_handle(self, request: Request, exchange: Any) -> HandlerResult | None:
+        """The HandlerResult replacing the answer, or None to let the handler answer."""
+        from mockserver.pipeline.gateway import HandlerResult
+
+        if self.engine.idle and FAULT_HEADER not in request.headers:
+            return None  # the common case, at the cost of two reads
+        operation, principal = exchange.operation, exchange.principal
+        context = FaultContext(
+            endpoint="sp-api",
+            method=request.method,
+            path=request.path,
+            headers={name.lower(): value for name, value in request.headers.items()},
+            operation_names=(operation.name, operation.operation_id) if operation else (),
+            account_names=(principal.account.name, principal.account.selling_partner_id) if principal else (),
+            application_names=(
+                (
+                    principal.application.name,
+                    principal.application.client_id,
+                    principal.application.application_id,
+                )
+                if principal
+                else ()
+            ),
+        )
+        try:
+            decision = self.engine.decide(context, request.headers.get(TOKEN_HEADER))
+        except RuleError as error:
+            raise errors.invalid_input("Invalid fault header.", str(error)) from error
+        if decision is None:
+            return None
+        if decision.storm_rate is not None and exchange.plan is not None:
+            exchange.plan = UsagePlan(decision.storm_rate, decision.storm_burst or 1)
+        effect = decision.effect
+        if effect is None:
+            return None
+        exchange.fault = decision
+        _sleep(effect.delay)
+        if effect.error is not None:
+            answer = effect.error
+            return HandlerResult(answer.status, answer.body, f"fault:{effect.action}", dict(answer.headers))
+        if effect.drop and not effect.after_handle:
+            return HandlerResult(NO_ANSWER, None, f"fault:{effect.action}")
+        return None
+
+    def damage(self, request: Request, exchange: Any, response: Response) -> Response:
+        decision: Decision | None = exchange.fault
+        if decision is None or decision.effect is None:
+            return response
+        return damage_response(request, decision.effect, response)
+
+
+def _wake_server(request: Request) -> Callable[[], None]:
+    """A callable that wakes waitress's loop so a small write leaves now; a no-op on another server."""
+    check = request.environ.get("waitress.client_disconnected")
+    channel = getattr(check, "__self__", None)
+    server = getattr(channel, "server", None)
+    pull = getattr(server, "pull_trigger", None)
+    return pull if callable(pull) else (lambda: None)
+
+
+def _dropped(prefix: bytes = b"") -> Iterator[bytes]:
+    if prefix:
+        yield prefix
+    raise ConnectionDropped("connection dropped by a fault rule")
+
+
+def _trickled(
+    body: bytes, chunk: int, interval: float, limit: float, wake: Callable[[], None]
+) -> Iterator[bytes]:
+    deadline = time.monotonic() + limit
+    for start in range(0, len(body), chunk):
+        if start:
+            wake()
+            if time.monotonic() >= deadline:
+                yield body[start:]
+                return
+            time.sleep(interval)
+        yield body[start : start + chunk]
+
+
+def damage_response(request: Request, effect: FaultEffect, response: Response) -> Response:
+    if effect.drop:
+        return Response(_dropped(), status=200, direct_passthrough=True)
+    if (
+        effect.truncate_keep is None
+        and effect.truncate_fraction is None
+        and not (effect.malformed or effect.trickle)
+    ):
+        return response
+    body = response.get_data()
+    headers = {name: value for name, value in response.headers.items() if name.lower() != "content-length"}
+    if effect.malformed:
+        return Response(MALFORMED_JSON, status=response.status_code, headers=headers)
+    if effect.trickle is not None:
+        chunk, interval, limit = effect.trickle
+        damaged = Response(
+            _trickled(body, chunk, interval, limit, _wake_server(request)),
+            status=response.status_code,
+            headers=headers,
+            direct_passthrough=True,
+        )
+        damaged.headers["Content-Length"] = str(len(body))
+        return damaged
+    keep = effect.truncate_keep
+    if keep is None:
+        keep = int(len(body) * (effect.truncate_fraction or 0.0))
+    keep = min(keep, max(len(body) - 1, 0))
+    damaged = Response(
+        _dropped(body[:keep]), status=response.status_code, headers=headers, direct_passthrough=True
+    )
+    damaged.headers["Content-Length"] = str(len(body))
+    return damaged
+
+
+def wrap_lwa_view(
+    view: Callable[..., Any], engine: ChaosEngine, accounts: AccountDirectory, journal: Journal
+) -> Callable[..., Any]:
+    """The LWA token endpoint with fault rules (`endpoint: lwa`); faulted exchanges go to the journal."""
+
+    def token_endpoint(*args: Any, **kwargs: Any) -> Any:
+        request = current_request
+        if engine.idle and FAULT_HEADER not in request.headers:
+            return view(*args, **kwargs)
+        started = time.perf_counter()
+        client_id = request.form.get("client_id", "") if request.mimetype else ""
+        application = accounts.application_by_client_id(client_id) if client_id else None
+        context = FaultContext(
+            endpoint="lwa",
+            method=request.method,
+            path=request.path,
+            headers={name.lower(): value for name, value in request.headers.items()},
+            application_names=(
+                (application.name, application.client_id, application.application_id)
+                if application
+                else (client_id,)
+            ),
+        )
+        try:
+            decision = engine.decide(context)
+        except RuleError:
+            decision = None
+        if decision is None or decision.effect is None:
+            return view(*args, **kwargs)
+        effect = decision.effect
+        _sleep(effect.delay)
+        request_id = str(uuid.uuid4())
+        if effect.error is not None:
+            answer = effect.error
+            response = Response(json.dumps(answer.body), status=answer.status, content_type=LWA_CONTENT_TYPE)
+            response.headers.update({"Cache-Control": "no-store", "x-amzn-RequestId": request_id})
+            response.headers.update(answer.headers)
+            status = answer.status
+        elif effect.drop and not effect.after_handle:
+            response, status = Response(status=200), NO_ANSWER
+        else:
+            response = view(*args, **kwargs)
+            status = response.status_code
+        journal.record(
+            JournalEntry(
+                sequence=journal.next_sequence(),
+                time=time.time(),
+                request_id=response.headers.get("x-amzn-RequestId", request_id),
+                method=request.method,
+                path=request.path,
+                operation=None,
+                operation_id=None,
+                account=None,
+                application=application.name if application else None,
+                status=status,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                answered_by=f"fault:{effect.action}",
+                request_headers=redact(dict(request.headers)),
+                request_body=redact(request.form.to_dict()) if request.mimetype else None,
+                notes=[f"fault injected: {effect.action}"],
+                fault=decision.mark(),
+            )
+        )
+        return damage_response(request, effect, response)
+
+    return token_endpoint
+
+
+__all__ = ["NO_ANSWER", "ConnectionDropped", "FaultStage", "damage_response", "wrap_lwa_view"]
