@@ -94,10 +94,12 @@ class VendorSandbox:
             return response.status_code, response.text
 
     def stop(self) -> None:
-        self._http.close()
-        self.emulator.stop()
-        if self._scratch is not None:
-            self._scratch.cleanup()
+        try:
+            self._http.close()
+            self.emulator.stop()
+        finally:
+            if self._scratch is not None:
+                self._scratch.cleanup()
 
 
 __all__ = ["SpApiSession", "VendorSandbox"]

@@ -68,10 +68,16 @@ class RunningEmulator:
         then waited its full timeout) and raced the worker threads' wake-ups (EBADF on a closed trigger).
         """
         server = self._server
-        server.task_dispatcher.shutdown()
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        self._thread.join(timeout=10)
-        self.sandbox.close()
+        try:
+            server.task_dispatcher.shutdown()
+            try:
+                server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+            except OSError:
+                # The loop already closed its trigger (it stopped on its own): close what is left from here.
+                wasyncore.close_all(server._map)
+            self._thread.join(timeout=10)
+        finally:
+            self.sandbox.close()
 
 
 def start_emulator(settings: Settings | None = None, **overrides: Any) -> RunningEmulator:
