@@ -4,15 +4,37 @@ from a purchase order the way a vendor's system builds them."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import requests
 
-from mockserver.testing.server import RunningEmulator
+from mockserver.testing.server import RunningEmulator, start_emulator
 
 ORDERS = "/vendor/orders/v1"
+ACK = f"{ORDERS}/acknowledgements"
+ASN = "/vendor/shipping/v1/shipmentConfirmations"
+SHIPMENTS = "/vendor/shipping/v1/shipments"
+LABELS = "/vendor/shipping/v1/transportLabels"
+INVOICES = "/vendor/payments/v1/invoices"
 PROCESSING_DELAY = 0.05
+
+
+def retail_emulator(
+    tmp_path_factory: pytest.TempPathFactory, name: str, seed_size: int
+) -> Iterator[RunningEmulator]:
+    """A module's own emulator: memory store, rates scaled up, short processing delays."""
+    running = start_emulator(
+        data_dir=tmp_path_factory.mktemp(name),
+        store="memory",
+        rate_scale=1000.0,
+        processing_delay=PROCESSING_DELAY,
+        seed_size=seed_size,
+    )
+    yield running
+    running.stop()
 
 
 def journal_notes(emulator: RunningEmulator, response: requests.Response) -> list[str]:

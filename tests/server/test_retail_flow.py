@@ -12,36 +12,28 @@ import requests
 
 from mockserver.testing.server import RunningEmulator, start_emulator
 from tests.server.retail_support import (
+    ACK,
+    ASN,
+    INVOICES,
+    LABELS,
     ORDERS,
     PROCESSING_DELAY,
+    SHIPMENTS,
     acknowledgement,
     get,
     invoice,
     new_purchase_order,
     post,
+    retail_emulator,
     shipment_confirmation,
     submit,
     wait_for_transaction,
 )
 
-ACK = f"{ORDERS}/acknowledgements"
-ASN = "/vendor/shipping/v1/shipmentConfirmations"
-SHIPMENTS = "/vendor/shipping/v1/shipments"
-LABELS = "/vendor/shipping/v1/transportLabels"
-INVOICES = "/vendor/payments/v1/invoices"
-
 
 @pytest.fixture(scope="module")
 def retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    running = start_emulator(
-        data_dir=tmp_path_factory.mktemp("retail-flow"),
-        store="memory",
-        rate_scale=1000.0,
-        processing_delay=PROCESSING_DELAY,
-        seed_size=60,
-    )
-    yield running
-    running.stop()
+    yield from retail_emulator(tmp_path_factory, "retail-flow", 60)
 
 
 def _status(retail: RunningEmulator, session: requests.Session, number: str) -> dict[str, Any]:

@@ -9,22 +9,14 @@ import pytest
 import requests
 
 from mockserver.testing.server import RunningEmulator, start_emulator
-from tests.server.retail_support import ORDERS, PROCESSING_DELAY, get
+from tests.server.retail_support import ORDERS, get, retail_emulator
 
 EVER = "2000-01-01T00:00:00Z"
 
 
 @pytest.fixture(scope="module")
 def retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    running = start_emulator(
-        data_dir=tmp_path_factory.mktemp("retail-orders"),
-        store="memory",
-        rate_scale=1000.0,
-        processing_delay=PROCESSING_DELAY,
-        seed_size=60,
-    )
-    yield running
-    running.stop()
+    yield from retail_emulator(tmp_path_factory, "retail-orders", 60)
 
 
 def _numbers(response: requests.Response) -> list[str]:

@@ -12,35 +12,25 @@ import pytest
 import requests
 
 from mockserver.domain.retail.rules import RULES
-from mockserver.testing.server import RunningEmulator, start_emulator
+from mockserver.testing.server import RunningEmulator
 from tests.server.retail_support import (
+    ACK,
+    ASN,
+    INVOICES,
     ORDERS,
-    PROCESSING_DELAY,
     acknowledgement,
     get,
     invoice,
     new_purchase_order,
+    retail_emulator,
     shipment_confirmation,
     submit,
 )
 
-ACK = f"{ORDERS}/acknowledgements"
-ASN = "/vendor/shipping/v1/shipmentConfirmations"
-SHIPMENTS = "/vendor/shipping/v1/shipments"
-INVOICES = "/vendor/payments/v1/invoices"
-
 
 @pytest.fixture(scope="module")
 def retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    running = start_emulator(
-        data_dir=tmp_path_factory.mktemp("retail-rules"),
-        store="memory",
-        rate_scale=1000.0,
-        processing_delay=PROCESSING_DELAY,
-        seed_size=120,
-    )
-    yield running
-    running.stop()
+    yield from retail_emulator(tmp_path_factory, "retail-rules", 120)
 
 
 Breaker = Callable[[RunningEmulator, requests.Session], tuple[str, dict[str, Any]]]

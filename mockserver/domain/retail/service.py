@@ -606,15 +606,9 @@ class RetailWorld:
         for index, confirmation in enumerate(body.get("shipmentConfirmations") or []):
             identifier = str(confirmation.get("shipmentIdentifier"))
             where = f"shipmentConfirmations[{index}] (shipment {identifier})"
-            party = (confirmation.get("sellingParty") or {}).get("partyId")
-            if party not in vendor_codes:
-                errors.append(
-                    violation(
-                        "asn-selling-party",
-                        where,
-                        f"sellingParty {party} is not a vendor code of the account",
-                    )
-                )
+            foreign_party = _foreign_selling_party(confirmation, vendor_codes, where)
+            if foreign_party is not None:
+                errors.append(foreign_party)
                 continue
             existing = self.store.get(collection, identifier)
             replace = confirmation.get("shipmentConfirmationType") == "Replace"
@@ -727,15 +721,9 @@ class RetailWorld:
         for index, shipment in enumerate(body.get("shipments") or []):
             identifier = str(shipment.get("vendorShipmentIdentifier"))
             where = f"shipments[{index}] (shipment {identifier})"
-            party = (shipment.get("sellingParty") or {}).get("partyId")
-            if party not in vendor_codes:
-                errors.append(
-                    violation(
-                        "asn-selling-party",
-                        where,
-                        f"sellingParty {party} is not a vendor code of the account",
-                    )
-                )
+            foreign_party = _foreign_selling_party(shipment, vendor_codes, where)
+            if foreign_party is not None:
+                errors.append(foreign_party)
                 continue
             existing = self.store.get(collection, identifier)
             if shipment.get("transactionType") == "Cancel":
@@ -1176,3 +1164,13 @@ class RetailWorld:
 
     def catalogue(self, account: str) -> list[dict[str, Any]]:
         return self._builder(self._account(account)).catalogue()
+
+
+def _foreign_selling_party(
+    document: dict[str, Any], vendor_codes: set[str], where: str
+) -> dict[str, str] | None:
+    """The asn-selling-party rule, shared by shipment confirmations and shipments."""
+    party = (document.get("sellingParty") or {}).get("partyId")
+    if party in vendor_codes:
+        return None
+    return violation("asn-selling-party", where, f"sellingParty {party} is not a vendor code of the account")
