@@ -1,21 +1,31 @@
-"""Throughput, latency and start-up of the whole emulator pipeline, against a bare Flask baseline.
+"""Throughput, latency and start-up of the whole emulator pipeline, against a bare Flask baseline and Prism.
 
-    python bench/pipeline_bench.py [--duration S] [--connections N] [--loader auto|wrk|python] [--json FILE]
+    python bench/pipeline_bench.py [--duration S] [--connections N] [--loader auto|wrk|python]
+                                   [--prism auto|none|PATH] [--json FILE]
 
 One run:
 1. serves `python -m mockserver serve --port 0 --no-rate-limits --store memory` in a subprocess, obtains an
    LWA access token and captures the emulator's answer to getPurchaseOrders and submitAcknowledgement;
 2. serves bench/baseline_app.py (bare Flask, same waitress server and thread count) answering exactly the
    captured status, Content-Type, headers and body;
-3. loads each operation for --duration seconds on each server, in --rounds rounds that alternate between the
-   two (so that other work on the machine hits both alike), through the emulator's whole pipeline (auth,
-   validation, handler, response validation, journal), and prints requests/s, p50/p99 latency and the
-   emulator/baseline ratios;
-4. measures start-up (spawn -> first answered GET /_sandbox/health), median over --startup-runs, of both.
+3. when Stoplight Prism is found, serves our own contract contracts/vendor-orders-v1.yaml with
+   `prism mock` (the generic mock server the project sets out to beat) and checks that it answers both
+   operations, sent the very same requests, with 200 and 202 (its bodies are example data, not ours);
+4. loads each operation for --duration seconds on each server, in --rounds rounds that rotate between the
+   servers (so that other work on the machine hits all alike), through the emulator's whole pipeline (auth,
+   validation, handler, response validation, journal), and prints requests/s, p50/p99 latency, server CPU
+   per request and the ratios emulator / baseline and emulator / prism;
+5. measures start-up, median over --startup-runs: spawn -> first answered GET /_sandbox/health for the
+   emulator and the baseline, spawn -> first answered getPurchaseOrders for Prism (it has no health route).
+
+Prism is looked for (--prism auto) in $VENDOR_SANDBOX_PRISM, then as `prism` on PATH, then in bench/.prism
+(`npm install --prefix bench/.prism @stoplight/prism-cli@5`); without it the run says so and goes on without
+it. Figures from another machine would say nothing about this one, hence Prism in the same run.
 
 Load comes from `wrk` (with a Lua script for the token header and the POST body) when it is installed, else
 from a Python generator (threads, one keep-alive http.client connection each). Only 127.0.0.1 is used; every
-subprocess is stopped on exit, Ctrl-C included. This is a benchmark, not a test: nothing here judges timings.
+server runs in its own process group, and the group (node's children included) is stopped on exit, Ctrl-C
+included. This is a benchmark, not a test: nothing here judges timings.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ import queue
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +62,10 @@ from baseline_app import CannedResponse  # noqa: E402
 
 HOST = "127.0.0.1"
 HEALTH_PATH = "/_sandbox/health"
+CONTRACT = REPOSITORY / "contracts" / "vendor-orders-v1.yaml"
+PRISM_ENVIRONMENT = "VENDOR_SANDBOX_PRISM"
+PRISM_LOCAL = BENCH_DIR / ".prism" / "node_modules" / ".bin" / "prism"
+PRISM_INSTALL = "npm install --prefix bench/.prism @stoplight/prism-cli@5"
 ACCOUNT = "acme-na"
 APPLICATION = "demo-integration"
 # Hop-by-hop or per-response headers the WSGI server writes itself; every other emulator header is replayed.
@@ -112,6 +127,25 @@ TARGETS = (
 )
 
 
+@dataclass(frozen=True)
+class Probe:
+    """The request that tells a server is up: the end of its start-up, and what start() waits for.
+
+    A setting of each server because Prism has no health route: it is ready once it answers an operation.
+    """
+
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    expected_status: int = 200
+
+    def describe(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+HEALTH_PROBE = Probe("GET", HEALTH_PATH)
+
+
 @dataclass
 class LoadResult:
     requests: int
@@ -148,29 +182,53 @@ class BenchError(RuntimeError):
 # --------------------------------------------------------------------------------------------- subprocesses
 
 _children: list[subprocess.Popen[Any]] = []
+_groups: set[int] = set()  # pids of children that lead a process group of their own
 _children_lock = threading.Lock()
 
 
-def _spawn(command: Sequence[str], **options: Any) -> subprocess.Popen[Any]:
+def _spawn(command: Sequence[str], own_group: bool = False, **options: Any) -> subprocess.Popen[Any]:
+    """Start a child and remember it, so that whatever happens it is stopped on exit.
+
+    With own_group it leads a new process group: stopping it signals the whole group, so that processes it
+    spawned itself (node may fork) go too, and Ctrl-C at the terminal reaches only this script, which then
+    stops every group in order instead of leaving servers to die mid-request.
+    """
     with _children_lock:
-        process: subprocess.Popen[Any] = subprocess.Popen(list(command), **options)
+        process: subprocess.Popen[Any] = subprocess.Popen(
+            list(command), process_group=0 if own_group else None, **options
+        )
         _children.append(process)
+        if own_group:
+            _groups.add(process.pid)
     return process
 
 
+def _signal(process: subprocess.Popen[Any], signum: int, group: bool) -> None:
+    try:
+        if group:
+            os.killpg(process.pid, signum)
+        elif process.poll() is None:
+            process.send_signal(signum)
+    except ProcessLookupError:
+        pass
+
+
 def _stop(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    group = process.pid in _groups
     if process.poll() is None:
+        _signal(process, signal.SIGTERM, group)
         try:
-            process.send_signal(signal.SIGTERM)
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
+            _signal(process, signal.SIGKILL, group)
             process.wait()
-        except ProcessLookupError:
-            pass
+    if group:
+        # The leader is gone; whatever it left behind in its group goes too.
+        _signal(process, signal.SIGKILL, group)
     with _children_lock:
         if process in _children:
             _children.remove(process)
+        _groups.discard(process.pid)
 
 
 def _stop_all() -> None:
@@ -180,25 +238,48 @@ def _stop_all() -> None:
         _stop(process, timeout=5.0)
 
 
-class Server:
-    """A server subprocess that prints its base URL on its first line of output."""
+def _tail(path: Path, size: int = 2000) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[-size:]
+    except OSError:
+        return ""
 
-    def __init__(self, name: str, command: Sequence[str], log_file: Path) -> None:
+
+class Server:
+    """A server subprocess, in a process group of its own, and how to tell it is up.
+
+    Without a port, the server picks one and prints its base URL (http://127.0.0.1:PORT) on its standard
+    output, read here. With a port (Prism: chosen free beforehand), its output goes to the log file unread -
+    Prism logs several lines per request, which nothing here should spend CPU on - and start() polls the
+    probe until it answers.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        command: Sequence[str],
+        log_file: Path,
+        probe: Probe = HEALTH_PROBE,
+        port: int | None = None,
+    ) -> None:
         self.name = name
+        self.probe = probe
         self.spawned = time.perf_counter()
         self._log: IO[bytes] = log_file.open("wb")
         self.log_file = log_file
+        self.port = port or 0
+        self._lines: queue.Queue[str | None] = queue.Queue()
         self.process = _spawn(
             command,
+            own_group=True,
             cwd=REPOSITORY,
-            env={**os.environ, "PYTHONPATH": str(REPOSITORY), "PYTHONUNBUFFERED": "1"},
-            stdout=subprocess.PIPE,
+            env={**_server_environment(), "PYTHONPATH": str(REPOSITORY), "PYTHONUNBUFFERED": "1"},
+            stdout=self._log if port else subprocess.PIPE,
             stderr=self._log,
             stdin=subprocess.DEVNULL,
         )
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._drain, name=f"{name}-stdout", daemon=True).start()
-        self.port = 0
+        if not port:
+            threading.Thread(target=self._drain, name=f"{name}-stdout", daemon=True).start()
 
     def _drain(self) -> None:
         assert self.process.stdout is not None
@@ -218,8 +299,7 @@ class Server:
                 continue
             if line is None:
                 raise BenchError(
-                    f"{self.name} exited ({self.process.wait()}) before serving: "
-                    f"{self.log_file.read_text(errors='replace')[-2000:]}"
+                    f"{self.name} exited ({self.process.wait()}) before serving: {_tail(self.log_file)}"
                 )
             match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
             if match:
@@ -227,28 +307,36 @@ class Server:
                 return
 
     def wait_until_answering(self, timeout: float = 60.0) -> float:
-        """Poll /_sandbox/health until it answers 200; the seconds since spawning."""
+        """Poll the probe until it answers as expected; the seconds since spawning."""
+        probe = self.probe
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise BenchError(f"{self.name} exited ({self.process.returncode}); see {self.log_file}")
+                raise BenchError(
+                    f"{self.name} exited ({self.process.returncode}) before answering {probe.describe()}: "
+                    f"{_tail(self.log_file)}"
+                )
             try:
                 connection = http.client.HTTPConnection(HOST, self.port, timeout=5)
                 try:
-                    connection.request("GET", HEALTH_PATH)
+                    connection.request(probe.method, probe.path, headers=probe.headers)
                     response = connection.getresponse()
                     response.read()
-                    if response.status == 200:
+                    if response.status == probe.expected_status:
                         return time.perf_counter() - self.spawned
                 finally:
                     connection.close()
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 pass
             time.sleep(0.002)
-        raise BenchError(f"{self.name} did not answer {HEALTH_PATH} within {timeout:.0f} s")
+        raise BenchError(
+            f"{self.name} did not answer {probe.describe()} with {probe.expected_status} within "
+            f"{timeout:.0f} s: {_tail(self.log_file)}"
+        )
 
     def start(self) -> float:
-        self.wait_for_url()
+        if not self.port:
+            self.wait_for_url()
         return self.wait_until_answering()
 
     def stop(self) -> None:
@@ -285,6 +373,71 @@ def baseline_command(responses_file: Path, threads: int) -> list[str]:
         "--threads",
         str(threads),
     ]
+
+
+def prism_command(prism: str, port: int) -> list[str]:
+    """Prism as its documentation runs it: static examples, request validation, default logging."""
+    return [prism, "mock", "-h", HOST, "-p", str(port), str(CONTRACT)]
+
+
+def free_port() -> int:
+    """A port nothing listens on now (Prism takes a port, it cannot pick one and tell)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class PrismChoice:
+    """Where Prism is, or why it is not measured (said in the output, so a missing Prism is never silent)."""
+
+    path: str | None
+    note: str
+    version: str | None = None
+
+
+def _executable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def find_prism(setting: str) -> PrismChoice:
+    """--prism auto|none|PATH. auto: $VENDOR_SANDBOX_PRISM, `prism` on PATH, then bench/.prism.
+
+    An explicit PATH, or the environment variable, that does not lead to an executable is an error rather than
+    a silent skip: whoever set it meant Prism to be measured.
+    """
+    if setting == "none":
+        return PrismChoice(None, "not measured (--prism none)")
+    if setting != "auto":
+        if not _executable(setting):
+            raise BenchError(f"--prism {setting}: no executable there ({PRISM_INSTALL})")
+        return PrismChoice(os.path.abspath(setting), "--prism")
+    configured = os.environ.get(PRISM_ENVIRONMENT, "").strip()
+    if configured:
+        if not _executable(configured):
+            raise BenchError(f"${PRISM_ENVIRONMENT}={configured}: no executable there ({PRISM_INSTALL})")
+        return PrismChoice(os.path.abspath(configured), f"${PRISM_ENVIRONMENT}")
+    on_path = shutil.which("prism")
+    if on_path:
+        return PrismChoice(on_path, "PATH")
+    if _executable(str(PRISM_LOCAL)):
+        return PrismChoice(str(PRISM_LOCAL), "bench/.prism")
+    return PrismChoice(
+        None,
+        f"not found, not measured: install it with `{PRISM_INSTALL}` (needs node), "
+        f"or set ${PRISM_ENVIRONMENT} or --prism to its path",
+    )
+
+
+def prism_version(prism: str) -> str | None:
+    try:
+        completed = subprocess.run(
+            [prism, "--version"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = completed.stdout.strip().splitlines()
+    return lines[-1].strip() if completed.returncode == 0 and lines else None
 
 
 # --------------------------------------------------------------------------------------------- HTTP helpers
@@ -581,15 +734,40 @@ class Options:
     rounds: int
     startup_runs: int
     json_file: Path | None
+    prism: str = "auto"  # auto | none | a path
+
+
+def _server_environment() -> dict[str, str]:
+    """The servers' environment: ours, except that Python may keep compiled bytecode.
+
+    Some machines set PYTHONDONTWRITEBYTECODE (this project's CI machines do); then every start compiles the
+    emulator's modules from source again, which no user's installed copy does. Each server has run once
+    before its start-up is measured, so the measured starts use bytecode, as a user's second start does.
+    """
+    return {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
 def measure_startup(
-    name: str, command_for: Callable[[int], list[str]], runs: int, scratch: Path
+    name: str,
+    command_for: Callable[[int, int | None], list[str]],
+    runs: int,
+    scratch: Path,
+    probe: Probe = HEALTH_PROBE,
+    fixed_port: bool = False,
 ) -> StartupResult:
+    """Spawn -> first answer to the probe, once per run, each process on its own.
+
+    command_for(run, port) gets a free port when fixed_port (the server cannot pick one), else None.
+    """
     times: list[float] = []
     for run in range(runs):
+        port = free_port() if fixed_port else None
         server = Server(
-            f"{name} (start-up run {run + 1})", command_for(run), scratch / f"{name}-startup-{run}.log"
+            f"{name} (start-up run {run + 1})",
+            command_for(run, port),
+            scratch / f"{name}-startup-{run}.log",
+            probe=probe,
+            port=port,
         )
         try:
             times.append(server.start() * 1000)
@@ -646,11 +824,43 @@ def round_plan(options: Options, loader_kind: str) -> tuple[int, float]:
     return rounds, seconds
 
 
+def _stat_fields(pid: int | str) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses)."""
+    return Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()
+
+
 def process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process so far, from /proc; None where there is no /proc."""
+    """User + system CPU time of a process and of every process under it so far, from /proc.
+
+    The whole tree because node may run part of Prism in child processes; the children's time goes on
+    counting once they exit and are waited for (cutime, cstime of their parent). None where there is no /proc.
+    """
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        clock = os.sysconf("SC_CLK_TCK")
+        parents: dict[int, int] = {}
+        times: dict[int, int] = {}
+        with os.scandir("/proc") as entries:
+            for entry in entries:
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    fields = _stat_fields(entry.name)
+                except (OSError, IndexError):
+                    continue  # gone meanwhile
+                # After the name: state, ppid, ... utime (index 11), stime, cutime, cstime.
+                parents[int(entry.name)] = int(fields[1])
+                times[int(entry.name)] = sum(int(value) for value in fields[11:15])
+        if pid not in times:
+            return None
+        tree = {pid}
+        grown = True
+        while grown:
+            grown = False
+            for child, parent in parents.items():
+                if parent in tree and child not in tree:
+                    tree.add(child)
+                    grown = True
+        return sum(times[member] for member in tree) / clock
     except (OSError, ValueError, IndexError):
         return None
 
@@ -658,9 +868,10 @@ def process_cpu_seconds(pid: int) -> float | None:
 def load_interleaved(
     servers: dict[str, Server], loader: Loader, token: str, options: Options
 ) -> dict[str, dict[str, list[LoadResult]]]:
-    """Each operation, round after round, on each server in turn (alternating which goes first).
+    """Each operation, round after round, on each server in turn (rotating which goes first).
 
-    Both servers are up the whole time, so whatever else the machine is doing hits both alike.
+    All the servers are up the whole time, so whatever else the machine is doing hits them alike; rotating
+    the order puts each server in each position as often as the rounds allow.
     """
     rounds, seconds = round_plan(options, loader.kind)
     results: dict[str, dict[str, list[LoadResult]]] = {name: {} for name in servers}
@@ -670,14 +881,14 @@ def load_interleaved(
             for server in servers.values():
                 python_load(server.port, target, headers, min(2, options.connections), options.warmup)
         print(
-            f"  loading {target.operation}: {rounds} round(s) of {seconds:g} s on each server ...",
+            f"  loading {target.operation}: {rounds} round(s) of {seconds:g} s on each of "
+            f"{', '.join(servers)} ...",
             file=sys.stderr,
         )
         for index in range(rounds):
             order = list(servers.items())
-            if index % 2:
-                order.reverse()
-            for name, server in order:
+            shift = index % len(order)
+            for name, server in order[shift:] + order[:shift]:
                 cpu_before = process_cpu_seconds(server.process.pid)
                 result = loader.run(server.port, target, headers, seconds)
                 cpu_after = process_cpu_seconds(server.process.pid)
@@ -687,12 +898,75 @@ def load_interleaved(
     return results
 
 
+def prism_probe(token: str) -> Probe:
+    """Prism is up once it answers getPurchaseOrders, sent as under load (it checks the request)."""
+    target = TARGETS[0]
+    return Probe(target.method, target.path, request_headers(target, token), target.expected_status)
+
+
+def check_prism(port: int, token: str, targets: Sequence[Target] = TARGETS) -> dict[str, dict[str, Any]]:
+    """Prism's answer to each target, sent as under load; a BenchError unless it is the expected status.
+
+    Prism checks requests against the contract: an answer other than 200/202 would mean loading it measures
+    its error path, not a mock answer. Its bodies are example data, so only their size is recorded.
+    """
+    answers: dict[str, dict[str, Any]] = {}
+    for target in targets:
+        status, headers, body = _request(
+            port, target.method, target.path, target.body, request_headers(target, token)
+        )
+        if status != target.expected_status:
+            raise BenchError(
+                f"prism answered {target.operation} ({target.method} {target.path}) with {status}, not "
+                f"{target.expected_status}; it checks each request against "
+                f"{CONTRACT.relative_to(REPOSITORY)}: {body[:500]!r}"
+            )
+        content_type = next((value for name, value in headers if name.lower() == "content-type"), "")
+        answers[target.operation] = {
+            "status": status,
+            "content_type": content_type,
+            "response_bytes": len(body),
+        }
+    return answers
+
+
+def compare(ours: list[LoadResult], theirs: list[LoadResult]) -> dict[str, float | None]:
+    """Emulator / other server: the totals' ratios, and the spread of the round-by-round throughput ratio."""
+    mine, other = Measurement.of(ours), Measurement.of(theirs)
+    paired = [
+        _ratio(one.requests_per_second, two.requests_per_second)
+        for one, two in zip(ours, theirs, strict=True)
+    ]
+    return {
+        "throughput": _ratio(mine.requests_per_second, other.requests_per_second),
+        "throughput_rounds_min": min(paired),
+        "throughput_rounds_max": max(paired),
+        "p50_latency": _ratio(mine.p50_ms, other.p50_ms),
+        "p99_latency": _ratio(mine.p99_ms, other.p99_ms),
+        "server_cpu_per_request": (
+            _ratio(mine.server_cpu_ms_per_request, other.server_cpu_ms_per_request)
+            if mine.server_cpu_ms_per_request is not None and other.server_cpu_ms_per_request is not None
+            else None
+        ),
+    }
+
+
 def run(options: Options) -> dict[str, Any]:
     if options.loader == "wrk" and not shutil.which("wrk"):
         raise BenchError("--loader wrk: wrk is not installed (Debian: apt-get install wrk)")
     loader_kind = options.loader
     if loader_kind == "auto":
         loader_kind = "wrk" if shutil.which("wrk") else "python"
+    prism = find_prism(options.prism)
+    if prism.path is None:
+        print(f"prism: {prism.note}", file=sys.stderr)
+    else:
+        prism.version = prism_version(prism.path)
+        print(
+            f"prism: {prism.path} ({prism.version or 'version unknown'}, from {prism.note})", file=sys.stderr
+        )
+    prism_answers: dict[str, dict[str, Any]] = {}
+    prism_startup: StartupResult | None = None
     with tempfile.TemporaryDirectory(prefix="vendor-sandbox-bench-") as scratch_name:
         scratch = Path(scratch_name)
         loader = Loader(loader_kind, options.connections, options.wrk_threads, scratch)
@@ -737,60 +1011,84 @@ def run(options: Options) -> dict[str, Any]:
                 )
                 if (status, body) != (expected.status, expected.body):
                     raise BenchError(f"the baseline does not replay {target.operation} byte for byte")
+            loaded = {"emulator": emulator, "baseline": baseline}
 
-            # 3. Load, interleaved.
-            results = load_interleaved({"emulator": emulator, "baseline": baseline}, loader, token, options)
+            # 3. Prism on our contract, sent the very same requests.
+            if prism.path is not None:
+                print("starting prism ...", file=sys.stderr)
+                prism_port = free_port()
+                prism_server = Server(
+                    "prism",
+                    prism_command(prism.path, prism_port),
+                    scratch / "prism.log",
+                    probe=prism_probe(token),
+                    port=prism_port,
+                )
+                servers.append(prism_server)
+                prism_server.start()
+                prism_answers = check_prism(prism_port, token)
+                loaded["prism"] = prism_server
+
+            # 4. Load, interleaved.
+            results = load_interleaved(loaded, loader, token, options)
         finally:
             for server in servers:
                 server.stop()
 
-        # 4. Start-up, each process on its own.
+        # 5. Start-up, each process on its own.
         print(f"measuring start-up ({options.startup_runs} run(s) each) ...", file=sys.stderr)
         emulator_startup = measure_startup(
             "emulator",
-            lambda run: emulator_command(scratch / f"startup-data-{run}", options.threads),
+            lambda run, port: emulator_command(scratch / f"startup-data-{run}", options.threads),
             options.startup_runs,
             scratch,
         )
         baseline_startup = measure_startup(
             "baseline",
-            lambda run: baseline_command(responses_file, options.threads),
+            lambda run, port: baseline_command(responses_file, options.threads),
             options.startup_runs,
             scratch,
         )
+        if prism.path is not None:
+            prism_path = prism.path
+            prism_startup = measure_startup(
+                "prism",
+                lambda run, port: prism_command(prism_path, port or 0),
+                options.startup_runs,
+                scratch,
+                probe=prism_probe(token),
+                fixed_port=True,
+            )
         loader_description = loader.description
 
     rounds, seconds = round_plan(options, loader_kind)
     operations: dict[str, Any] = {}
     for target, answer in zip(TARGETS, canned[1:], strict=True):
-        ours = Measurement.of(results["emulator"][target.operation])
-        bare = Measurement.of(results["baseline"][target.operation])
-        paired = [
-            _ratio(mine.requests_per_second, theirs.requests_per_second)
-            for mine, theirs in zip(
-                results["emulator"][target.operation], results["baseline"][target.operation], strict=True
-            )
-        ]
-        operations[target.operation] = {
+        figures: dict[str, Any] = {
             "request": f"{target.method} {target.path}",
             "status": answer.status,
             "response_bytes": len(answer.body),
-            "emulator": asdict(ours),
-            "baseline": asdict(bare),
-            "ratio": {
-                "throughput": _ratio(ours.requests_per_second, bare.requests_per_second),
-                "throughput_rounds_min": min(paired),
-                "throughput_rounds_max": max(paired),
-                "p50_latency": _ratio(ours.p50_ms, bare.p50_ms),
-                "p99_latency": _ratio(ours.p99_ms, bare.p99_ms),
-                "server_cpu_per_request": (
-                    _ratio(ours.server_cpu_ms_per_request, bare.server_cpu_ms_per_request)
-                    if ours.server_cpu_ms_per_request is not None
-                    and bare.server_cpu_ms_per_request is not None
-                    else None
-                ),
-            },
+            "emulator": asdict(Measurement.of(results["emulator"][target.operation])),
+            "baseline": asdict(Measurement.of(results["baseline"][target.operation])),
+            "ratio": compare(results["emulator"][target.operation], results["baseline"][target.operation]),
         }
+        if "prism" in results:
+            figures["prism"] = asdict(Measurement.of(results["prism"][target.operation]))
+            figures["prism_response"] = prism_answers[target.operation]
+            figures["ratio_prism"] = compare(
+                results["emulator"][target.operation], results["prism"][target.operation]
+            )
+        operations[target.operation] = figures
+    startup: dict[str, Any] = {
+        "emulator": asdict(emulator_startup),
+        "baseline": asdict(baseline_startup),
+        "ratio": _ratio(emulator_startup.median_ms, baseline_startup.median_ms),
+        "probe": {"emulator": HEALTH_PROBE.describe(), "baseline": HEALTH_PROBE.describe()},
+    }
+    if prism_startup is not None:
+        startup["prism"] = asdict(prism_startup)
+        startup["ratio_prism"] = _ratio(emulator_startup.median_ms, prism_startup.median_ms)
+        startup["probe"]["prism"] = f"{TARGETS[0].method} {TARGETS[0].path} ({TARGETS[0].operation})"
     return {
         "machine": asdict(machine()),
         "loader": loader_kind,
@@ -804,12 +1102,17 @@ def run(options: Options) -> dict[str, Any]:
             "warmup_s": options.warmup,
             "emulator_flags": "--no-rate-limits --store memory",
         },
-        "operations": operations,
-        "startup": {
-            "emulator": asdict(emulator_startup),
-            "baseline": asdict(baseline_startup),
-            "ratio": _ratio(emulator_startup.median_ms, baseline_startup.median_ms),
+        "prism": {
+            "measured": prism.path is not None,
+            "path": prism.path,
+            "version": prism.version,
+            "found": prism.note,
+            "command": f"prism mock -h {HOST} -p PORT {CONTRACT.relative_to(REPOSITORY)}",
+            # CPU per request counts node's whole process tree, as for every server.
+            "cpu": "process tree (/proc)",
         },
+        "operations": operations,
+        "startup": startup,
     }
 
 
@@ -821,9 +1124,28 @@ def _figure(value: float | None, spec: str, suffix: str = "") -> str:
     return "n/a" if value is None else f"{value:{spec}}{suffix}"
 
 
+def _ratio_block(report: dict[str, Any], title: str, key: str) -> list[str]:
+    lines = [
+        "",
+        f"{title:<22} {'throughput':>11} {'(rounds)':>13} {'p50 latency':>12} "
+        f"{'p99 latency':>12} {'server cpu/req':>15}",
+    ]
+    for name, figures in report["operations"].items():
+        ratio = figures[key]
+        spread = f"{ratio['throughput_rounds_min']:.2f}-{ratio['throughput_rounds_max']:.2f}"
+        cpu = _figure(ratio["server_cpu_per_request"], ".2f", "x")
+        lines.append(
+            f"{name:<22} {ratio['throughput']:>11.3f} {spread:>13} {ratio['p50_latency']:>11.2f}x "
+            f"{ratio['p99_latency']:>11.2f}x {cpu:>15}"
+        )
+    return lines
+
+
 def table(report: dict[str, Any]) -> str:
     box = report["machine"]
     settings = report["settings"]
+    prism = report["prism"]
+    servers = ["emulator", "baseline"] + (["prism"] if prism["measured"] else [])
     lines = [
         "vendor-sandbox pipeline benchmark",
         f"machine:  {box['cpu_model']}, {box['cores']} cores ({box['usable_cores']} usable), "
@@ -832,45 +1154,56 @@ def table(report: dict[str, Any]) -> str:
         f"packages: {', '.join(f'{name} {version}' for name, version in box['packages'].items())}",
         f"loader:   {report['loader_description']}",
         f"server:   waitress, {settings['server_threads']} threads; emulator {settings['emulator_flags']}",
+    ]
+    if prism["measured"]:
+        lines.append(
+            f"prism:    {prism['version'] or 'version unknown'} ({prism['path']}), `{prism['command']}`, "
+            "default options; cpu of its process tree"
+        )
+    else:
+        lines.append(f"prism:    {prism['found']}")
+    lines += [
         f"load:     {settings['duration_s']:g} s per server and operation, in {settings['rounds']} rounds of "
-        f"{settings['round_s']:g} s alternating emulator and baseline",
+        f"{settings['round_s']:g} s rotating between {', '.join(servers)}",
         f"          after a {settings['warmup_s']:g} s warm-up; p50/p99 are the medians over the rounds",
         "",
         f"{'operation':<22} {'server':<9} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'cpu ms/req':>11} {'requests':>9} {'errors':>6}",
+        f"{'cpu ms/req':>11} {'requests':>9} {'errors':>6} {'bytes':>6}",
     ]
     for name, figures in report["operations"].items():
-        for server in ("emulator", "baseline"):
+        for server in servers:
             result = figures[server]
+            size = (
+                figures["prism_response"]["response_bytes"]
+                if server == "prism"
+                else figures["response_bytes"]
+            )
             lines.append(
                 f"{name:<22} {server:<9} {result['requests_per_second']:>11.1f} {result['p50_ms']:>8.2f} "
                 f"{result['p99_ms']:>8.2f} {_figure(result['server_cpu_ms_per_request'], '.3f'):>11} "
-                f"{result['requests']:>9} {result['errors']:>6}"
+                f"{result['requests']:>9} {result['errors']:>6} {size:>6}"
             )
-    lines += [
-        "",
-        f"{'emulator / baseline':<22} {'throughput':>11} {'(rounds)':>13} {'p50 latency':>12} "
-        f"{'p99 latency':>12} {'server cpu/req':>15}",
-    ]
-    for name, figures in report["operations"].items():
-        ratio = figures["ratio"]
-        spread = f"{ratio['throughput_rounds_min']:.2f}-{ratio['throughput_rounds_max']:.2f}"
-        cpu = _figure(ratio["server_cpu_per_request"], ".2f", "x")
-        lines.append(
-            f"{name:<22} {ratio['throughput']:>11.3f} {spread:>13} {ratio['p50_latency']:>11.2f}x "
-            f"{ratio['p99_latency']:>11.2f}x {cpu:>15}"
-        )
+    if prism["measured"]:
+        lines.append("(bytes: response body; Prism answers example data shaped by the contract, not ours)")
+    lines += _ratio_block(report, "emulator / baseline", "ratio")
+    if prism["measured"]:
+        lines += _ratio_block(report, "emulator / prism", "ratio_prism")
     lines.append(
         "(throughput below 1: the emulator serves fewer requests/s; latency and cpu above 1: it costs more)"
     )
     startup = report["startup"]
     runs = len(startup["emulator"]["runs_ms"])
-    lines += ["", f"start-up (spawn -> first answered GET {HEALTH_PATH}), median of {runs}:"]
-    for server in ("emulator", "baseline"):
+    lines += ["", f"start-up (spawn -> first answered request), median of {runs}:"]
+    for server in servers:
         result = startup[server]
         each = ", ".join(f"{value:.0f}" for value in result["runs_ms"])
-        lines.append(f"  {server:<9} {result['median_ms']:>8.0f} ms   (runs: {each} ms)")
-    lines.append(f"  emulator / baseline {startup['ratio']:.2f}x")
+        lines.append(
+            f"  {server:<9} {result['median_ms']:>8.0f} ms   (runs: {each} ms; {startup['probe'][server]})"
+        )
+    summary = f"  emulator / baseline {startup['ratio']:.2f}x"
+    if prism["measured"]:
+        summary += f"; emulator / prism {startup['ratio_prism']:.2f}x"
+    lines.append(summary)
     return "\n".join(lines)
 
 
@@ -893,6 +1226,12 @@ def parse_arguments(argv: list[str] | None) -> Options:
         "--rounds", type=int, default=5, help="split each measurement into rounds, interleaving servers (5)"
     )
     parser.add_argument("--startup-runs", type=int, default=3, help="start-up measurements per server (3)")
+    parser.add_argument(
+        "--prism",
+        default="auto",
+        metavar="auto|none|PATH",
+        help=f"Stoplight Prism to compare with (auto: ${PRISM_ENVIRONMENT}, PATH, bench/.prism; none: skip)",
+    )
     parser.add_argument("--json", dest="json_file", default=None, help="also write the figures to this file")
     arguments = parser.parse_args(argv)
     if arguments.duration <= 0 or arguments.connections < 1 or arguments.threads < 1:
@@ -910,6 +1249,7 @@ def parse_arguments(argv: list[str] | None) -> Options:
         rounds=arguments.rounds,
         startup_runs=arguments.startup_runs,
         json_file=Path(arguments.json_file) if arguments.json_file else None,
+        prism=arguments.prism,
     )
 
 
@@ -921,6 +1261,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_arguments(argv)
     atexit.register(_stop_all)
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     try:
         report = run(options)
     except BenchError as error:

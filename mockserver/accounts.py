@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader, where built: read at every start
+
 
 @dataclass(frozen=True, slots=True)
 class Application:
@@ -53,7 +55,7 @@ class AccountDirectory:
 
     @classmethod
     def from_file(cls, path: Path) -> AccountDirectory:
-        document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
         directory = cls()
         for raw in document.get("applications") or []:
             application = Application(

@@ -11,8 +11,42 @@ from typing import Any
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
+def _write_bundle(arguments: argparse.Namespace) -> int:
+    from mockserver.contracts.loader import contract_files
+    from mockserver.contracts.registry import DEFAULT_CONTRACTS
+    from mockserver.testing.verify import BundleError, bundle_contracts
+
+    directory = Path(arguments.contracts) if arguments.contracts else DEFAULT_CONTRACTS
+    target = Path(arguments.write_bundle)
+    dropped: list[str] = []
+    try:
+        bundle = bundle_contracts(contract_files(directory), dropped)
+        if target.suffix.lower() == ".json":
+            text = json.dumps(bundle, indent=2)
+        else:
+            import yaml
+
+            text = yaml.safe_dump(bundle, sort_keys=False, allow_unicode=True)
+        target.write_text(text, encoding="utf-8")
+    except (BundleError, OSError) as error:
+        print(f"vendor-sandbox: no bundle of {directory}: {error}", file=sys.stderr)
+        return 2
+    for note in dropped:
+        print(f"vendor-sandbox: left out {note}", file=sys.stderr)
+    print(f"wrote {len(bundle['paths'])} path(s) of {directory} as one OpenAPI document to {target}")
+    return 0
+
+
 def _verify_server(arguments: argparse.Namespace) -> int:
     from mockserver.testing.verify import verify_server
+
+    if arguments.write_bundle:
+        return _write_bundle(arguments)
+    if not arguments.url:
+        print(
+            "vendor-sandbox: verify-server needs the server's URL (or --write-bundle FILE)", file=sys.stderr
+        )
+        return 2
 
     credentials = {
         "client_id": arguments.client_id,
@@ -73,28 +107,53 @@ def _report_conformance(arguments: argparse.Namespace) -> int:
 
 
 def _proxy(arguments: argparse.Namespace) -> int:
+    from mockserver.contracts.loader import ContractError
     from mockserver.proxy import serve_proxy
 
-    return serve_proxy(
-        arguments.target,
-        host=arguments.host,
-        port=arguments.port,
-        contracts=Path(arguments.contracts) if arguments.contracts else None,
-        har=Path(arguments.har) if arguments.har else None,
-    )
+    try:
+        return serve_proxy(
+            arguments.target,
+            host=arguments.host,
+            port=arguments.port,
+            contracts=Path(arguments.contracts) if arguments.contracts else None,
+            har=Path(arguments.har) if arguments.har else None,
+        )
+    except (ValueError, ContractError, OSError) as error:
+        print(f"vendor-sandbox proxy: {_reason(error)}", file=sys.stderr)
+        return 2
 
 
 def _replay(arguments: argparse.Namespace) -> int:
-    from mockserver.proxy import serve_replay
+    from mockserver.proxy import RecordingError, serve_replay
 
-    return serve_replay(Path(arguments.recording), host=arguments.host, port=arguments.port)
+    try:
+        return serve_replay(Path(arguments.recording), host=arguments.host, port=arguments.port)
+    except (RecordingError, OSError) as error:
+        print(f"vendor-sandbox replay: {_reason(error)}", file=sys.stderr)
+        return 2
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror and not error.filename:
+        return f"cannot listen: {error.strerror}"  # e.g. the address is in use
+    return str(error)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 (any free one) to 65535, not {port}")
+    return port
 
 
 def add_toolkit_commands(commands: Any) -> None:
     verify = commands.add_parser(
         "verify-server", help="run the contracts (Schemathesis) against a server; non-zero exit on failures"
     )
-    verify.add_argument("url", help="base URL of the server, e.g. http://127.0.0.1:8000")
+    verify.add_argument("url", nargs="?", help="base URL of the server, e.g. http://127.0.0.1:8000")
     verify.add_argument("--contracts", default=None, help="contracts directory (default: the bundled ones)")
     verify.add_argument("--max-examples", type=int, default=10, help="generated examples per operation")
     verify.add_argument("--junit", default=None, help="write a JUnit XML report here")
@@ -106,6 +165,13 @@ def add_toolkit_commands(commands: Any) -> None:
     verify.add_argument("--client-secret", default=None)
     verify.add_argument("--refresh-token", default=None)
     verify.add_argument("--token-url", default=None, help="LWA token URL (default: URL/auth/o2/token)")
+    verify.add_argument(
+        "--write-bundle",
+        default=None,
+        metavar="FILE",
+        help="only write the contracts as the one OpenAPI document verify-server runs (.json or .yaml), "
+        "for Schemathesis or another tool of your own",
+    )
     verify.set_defaults(handler=_verify_server)
 
     report = commands.add_parser("report", help="reports of a running emulator")
@@ -127,7 +193,7 @@ def add_toolkit_commands(commands: Any) -> None:
     )
     proxy.add_argument("--target", required=True, help="the endpoint to forward to")
     proxy.add_argument("--host", default="127.0.0.1")
-    proxy.add_argument("--port", type=int, default=8001)
+    proxy.add_argument("--port", type=_port, default=8001, help="port (default 8001; 0 picks a free one)")
     proxy.add_argument("--contracts", default=None, help="contracts directory (default: the bundled ones)")
     proxy.add_argument("--har", default=None, help="write the recording as HAR here on exit")
     proxy.set_defaults(handler=_proxy)
@@ -135,7 +201,7 @@ def add_toolkit_commands(commands: Any) -> None:
     replay = commands.add_parser("replay", help="serve a recording (HAR or journal JSON) back as fixtures")
     replay.add_argument("recording", help="a HAR file or a GET /_sandbox/journal JSON document")
     replay.add_argument("--host", default="127.0.0.1")
-    replay.add_argument("--port", type=int, default=8002)
+    replay.add_argument("--port", type=_port, default=8002, help="port (default 8002; 0 picks a free one)")
     replay.set_defaults(handler=_replay)
 
 

@@ -6,11 +6,12 @@ SP-API access tokens carry no authority here; where `admin_token` is configured,
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+
+from mockserver.ids import unique_id
 
 if TYPE_CHECKING:
     from mockserver.app import Sandbox
@@ -39,7 +40,7 @@ def create_control_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @blueprint.after_request
     def request_id(response: Response) -> Response:
-        response.headers.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
+        response.headers.setdefault("x-amzn-RequestId", unique_id())
         return response
 
     @blueprint.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -13,13 +13,16 @@ import json
 import logging
 import threading
 import time
-import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from mockserver.domain.errors import NotFound
+from mockserver.ids import unique_id
 from mockserver.store import Store
 
 log = logging.getLogger(__name__)
@@ -45,8 +48,11 @@ class TransactionStatus:
 
 
 def _fingerprint(account: str, kind: str, body: Any) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{account}\n{kind}\n{canonical}".encode()).hexdigest()
+    try:
+        canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # beyond orjson (a huge integer): the standard library's canonical form
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(f"{account}\n{kind}\n".encode() + canonical).hexdigest()
 
 
 class TransactionLog:
@@ -57,7 +63,8 @@ class TransactionLog:
         self.processors: dict[str, Processor] = {}
         self._lock = threading.RLock()
         self._sequence = 0
-        self._pending: list[tuple[int, str]] = []
+        # (sequence, transactionId, submitted_at): when each is due is known without reading the store.
+        self._pending: deque[tuple[int, str, float]] = deque()
         self._load_pending()
 
     def _load_pending(self) -> None:
@@ -65,20 +72,21 @@ class TransactionLog:
         for key, document in self.store.scan(COLLECTION):
             self._sequence = max(self._sequence, int(document.get("sequence", 0)))
             if document.get("status") == "Processing":
-                pending.append((int(document.get("sequence", 0)), key))
-        self._pending = sorted(pending)
+                pending.append((int(document.get("sequence", 0)), key, float(document["submitted_at"])))
+        self._pending = deque(sorted(pending))
 
     def submit(self, account: str, kind: str, body: Any) -> str:
         """Record a submission (durably) and return its transactionId; the caller answers 202."""
         now = self.clock()
         with self._lock:
             self._sequence += 1
-            transaction_id = f"{now:%Y%m%d%H%M%S}-{uuid.uuid4()}"
+            transaction_id = f"{now:%Y%m%d%H%M%S}-{unique_id()}"
             fingerprint = _fingerprint(account, kind, body)
             first = self.store.get(SUBMISSIONS, fingerprint)
             duplicate_of = first["transaction_id"] if first else None
             if first is None:
                 self.store.put(SUBMISSIONS, fingerprint, {"transaction_id": transaction_id})
+            submitted_at = time.time()
             self.store.put(
                 COLLECTION,
                 transaction_id,
@@ -89,28 +97,27 @@ class TransactionLog:
                     "body": body,
                     "status": "Processing",
                     "errors": [],
-                    "submitted_at": time.time(),
+                    "submitted_at": submitted_at,
                     "duplicate_of": duplicate_of,
                 },
             )
-            self._pending.append((self._sequence, transaction_id))
+            self._pending.append((self._sequence, transaction_id, submitted_at))
         return transaction_id
 
     def settle(self) -> None:
         """Decide every transaction whose processing delay has passed, in submission order."""
-        if not self._pending:
+        wall = time.time()
+        if not self._pending or wall < self._pending[0][2] + self.processing_delay:
             return
         with self._lock:
-            wall = time.time()
             while self._pending:
-                _, transaction_id = self._pending[0]
+                _, transaction_id, submitted_at = self._pending[0]
+                if wall < submitted_at + self.processing_delay:
+                    break
+                self._pending.popleft()
                 document = self.store.get(COLLECTION, transaction_id)
                 if document is None or document.get("status") != "Processing":
-                    self._pending.pop(0)
                     continue
-                if wall < float(document["submitted_at"]) + self.processing_delay:
-                    break
-                self._pending.pop(0)
                 errors = self._decide(document)
                 document["status"] = "Failure" if errors else "Success"
                 document["errors"] = errors
@@ -154,5 +161,5 @@ class TransactionLog:
         with self._lock:
             self.store.clear(COLLECTION)
             self.store.clear(SUBMISSIONS)
-            self._pending = []
+            self._pending.clear()
             self._sequence = 0

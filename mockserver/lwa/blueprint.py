@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
@@ -20,6 +19,7 @@ from flask import Blueprint, Response, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from mockserver.accounts import AccountDirectory, Application, VendorAccount
+from mockserver.ids import unique_id
 from mockserver.lwa.tokens import (
     IssuedToken,
     LwaError,
@@ -180,7 +180,7 @@ def _token_endpoint_answer(
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
-    response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+    response.headers["x-amzn-RequestId"] = unique_id()
     response.headers.update(headers or {})
     return response
 

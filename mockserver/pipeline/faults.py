@@ -20,18 +20,18 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from flask import Request, Response
 from flask import request as current_request
+from werkzeug.wrappers import Request, Response
 
 from mockserver.accounts import AccountDirectory
 from mockserver.chaos.actions import FaultEffect
 from mockserver.chaos.engine import ChaosEngine, Decision
 from mockserver.chaos.plan import FAULT_HEADER
 from mockserver.chaos.rules import FaultContext, RuleError
+from mockserver.ids import unique_id
 from mockserver.journal import Journal, JournalEntry, redact
 from mockserver.pipeline import errors
 from mockserver.pipeline.auth import TOKEN_HEADER
@@ -210,7 +210,7 @@ def wrap_lwa_view(
             return view(*args, **kwargs)
         effect = decision.effect
         _sleep(effect.delay)
-        request_id = str(uuid.uuid4())
+        request_id = unique_id()
         if effect.error is not None:
             answer = effect.error
             response = Response(json.dumps(answer.body), status=answer.status, content_type=LWA_CONTENT_TYPE)

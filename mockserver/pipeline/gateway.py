@@ -5,23 +5,24 @@ route -> authenticate -> throttle -> (static case) -> validate -> handle -> resp
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Request, Response
+from werkzeug.wrappers import Request, Response
 
+from mockserver import wire
 from mockserver.contracts.model import Operation
 from mockserver.contracts.registry import OperationRegistry, PathMatch, RouteMatch
+from mockserver.ids import unique_id
 from mockserver.journal import Journal, JournalEntry, redact
 from mockserver.pipeline import errors
 from mockserver.pipeline.auth import TOKEN_HEADER, Principal, TokenLookup, authenticate
 from mockserver.pipeline.faults import FaultStage
 from mockserver.pipeline.host import EndpointChoice, endpoint_for_host
+from mockserver.pipeline.response_check import ResponseCheckPolicy
 from mockserver.pipeline.strict import StrictChecker, Violation
 from mockserver.pipeline.throttle import Throttle, UsagePlan
 from mockserver.pipeline.validate import NO_BODY, RequestValidator, ValidatedRequest
@@ -90,6 +91,7 @@ class Gateway:
         validate_responses: bool,
         strict: StrictChecker | None = None,
         faults: FaultStage | None = None,
+        response_checks: ResponseCheckPolicy | None = None,
     ) -> None:
         self.registry = registry
         self.tokens = tokens
@@ -105,9 +107,10 @@ class Gateway:
         self.validate_responses = validate_responses
         self.strict = strict
         self.faults = faults
+        self.response_checks = response_checks or ResponseCheckPolicy()
 
     def __call__(self, request: Request) -> Response:
-        exchange = Exchange(request_id=str(uuid.uuid4()), started=time.perf_counter())
+        exchange = Exchange(request_id=unique_id(), started=time.perf_counter())
         try:
             result = self._run(request, exchange)
         except errors.SpApiError as error:
@@ -204,7 +207,7 @@ class Gateway:
         body = result.body
         if body is None:
             payload = result.payload
-            body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+            body = b"" if payload is None else wire.dumps(payload)
         response = Response(body, status=result.status, headers=headers, content_type=JSON_CONTENT_TYPE)
         operation = exchange.operation
         if (
@@ -212,8 +215,10 @@ class Gateway:
             and not result.conforms
             and operation is not None
             and result.payload is not None
+            and self.response_checks.should_check(operation.name, result.status)
         ):
             violation = self.validator.response_violation(operation, str(result.status), result.payload)
+            self.response_checks.checked(operation.name, result.status, violation is None)
             if violation:
                 exchange.notes.append(f"response violates the contract: {violation}")
                 log.warning(

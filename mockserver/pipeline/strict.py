@@ -28,7 +28,7 @@ import jsonschema_rs
 
 from mockserver.contracts.model import Operation
 from mockserver.pipeline import errors
-from mockserver.pipeline.validate import FORMATS
+from mockserver.pipeline.validate import FORMATS, is_date_time
 
 Violation = dict[str, str]
 
@@ -53,10 +53,10 @@ _NEXT_TOKENS_KEPT = 10_000
 
 
 def is_utc_date_time(value: str) -> bool:
-    return bool(_UTC_DATE_TIME.match(value)) and FORMATS["date-time"](value)
+    return bool(_UTC_DATE_TIME.match(value)) and is_date_time(value)
 
 
-STRICT_FORMATS = {**FORMATS, "date-time": is_utc_date_time}
+STRICT_FORMATS: dict[str, Any] = {**FORMATS, "date-time": is_utc_date_time}
 
 
 def violation(rule: str, message: str) -> Violation:

@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from mockserver import wire
 from mockserver.contracts.model import Operation, Parameter
 from mockserver.pipeline import errors
 
@@ -18,24 +19,24 @@ NO_BODY: Any = object()
 
 # ISO 8601 as clients send it: `Z`, an offset such as `+00:00`, or no zone; optional fractions of a second.
 # A `+` decoded from an unescaped query string arrives as a space, so a space before the offset is tolerated.
+# Month, day, hour and minute ranges are in the pattern itself: the validator calls the check for every
+# date-time in every answer, so it is one regular-expression call.
 _DATE_TIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+\- ]\d{2}(:?\d{2})?)?$"
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt ](?:[01]\d|2[0-3]):[0-5]\d"
+    r"(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+\- ]\d{2}(?::?\d{2})?)?"
 )
-_BOOLEAN = re.compile(r"^(true|false)$", re.IGNORECASE)
+_BOOLEAN = re.compile(r"true|false", re.IGNORECASE)
 
 
 def is_date_time(value: str) -> bool:
-    if not _DATE_TIME.match(value):
-        return False
-    month, day = int(value[5:7]), int(value[8:10])
-    hour, minute = int(value[11:13]), int(value[14:16])
-    return 1 <= month <= 12 and 1 <= day <= 31 and hour <= 23 and minute <= 59
+    return _DATE_TIME.fullmatch(value) is not None
 
 
-FORMATS = {
-    "date-time": is_date_time,
-    "boolean": lambda value: bool(_BOOLEAN.match(value)),
-}
+def is_boolean(value: str) -> bool:
+    return _BOOLEAN.fullmatch(value) is not None
+
+
+FORMATS = {"date-time": is_date_time, "boolean": is_boolean}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,7 @@ class RequestValidator:
         if media_type and not is_json_type:
             raise errors.unsupported_media_type(content_type or "")
         try:
-            return json.loads(raw)
+            return wire.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             if not media_type:
                 raise errors.unsupported_media_type("") from error
@@ -189,6 +190,8 @@ def _scalar(text: str, declared_type: Any) -> Any:
 
 
 def _first_error(validator: Any, instance: Any, root: str = "") -> str | None:
+    if validator.is_valid(instance):  # the common case, without building any error objects
+        return None
     for error in validator.iter_errors(instance):
         location = _location(root, list(error.instance_path))
         return f"{location}: {error.message}" if location else str(error.message)

@@ -13,9 +13,12 @@ recorded answers in order, then the last again); anything else gets a 404 in Ama
 from __future__ import annotations
 
 import json
+import signal
+import sys
+import threading
 import time
-import uuid
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -25,6 +28,7 @@ from flask import Flask, Response, jsonify, request
 from mockserver.conformance import build_report, junit_xml, render_text
 from mockserver.contracts.registry import DEFAULT_CONTRACTS, OperationRegistry, PathMatch, RouteMatch
 from mockserver.har import journal_to_har
+from mockserver.ids import unique_id
 from mockserver.journal import Journal, JournalEntry, redact
 from mockserver.pipeline.errors import SpApiError
 from mockserver.pipeline.validate import NO_BODY, RequestValidator
@@ -48,8 +52,11 @@ _HOP_BY_HOP = frozenset(
 )
 
 
-def _violations(registry: OperationRegistry, validator: RequestValidator, status: int, body: bytes) -> Any:
-    """What is wrong with the request (of flask.request) and with a response, against the contracts."""
+def _violations(
+    registry: OperationRegistry, validator: RequestValidator, status: int, body: bytes | None
+) -> Any:
+    """What is wrong with the request (of flask.request) and with a response, against the contracts
+    (`body` None: the response is the proxy's own, not the target's, and is not judged)."""
     found: list[dict[str, str]] = []
     match = registry.match(request.method, request.path)
     if not isinstance(match, RouteMatch):
@@ -66,6 +73,8 @@ def _violations(registry: OperationRegistry, validator: RequestValidator, status
         validator.validate(operation, match.path_parameters, request.args, request.headers, parsed)
     except SpApiError as error:
         found.append({"rule": "contract", "message": f"{error.message} {error.details}".strip()})
+    if body is None:
+        return operation, found
     try:
         payload = json.loads(body) if body else None
     except ValueError:
@@ -81,6 +90,14 @@ def _violations(registry: OperationRegistry, validator: RequestValidator, status
     return operation, found
 
 
+def check_target(target: str) -> None:
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"--target must be an http(s) URL such as https://sellingpartnerapi-na.amazon.com, not {target!r}"
+        )
+
+
 def _recorded_request_body() -> Any:
     """The request body as the journal keeps it: JSON as bytes (redacted when read), forms redacted now."""
     if request.mimetype == "application/x-www-form-urlencoded":
@@ -88,7 +105,47 @@ def _recorded_request_body() -> Any:
     return request.get_data(cache=True) or None
 
 
-def create_proxy_app(target: str, contracts: Path | None = None, journal_size: int = 10_000) -> Flask:
+def _record(
+    journal: Journal,
+    operation: Any,
+    *,
+    request_id: str,
+    status: int,
+    started: float,
+    answered_by: str,
+    response_body: bytes | None,
+    violations: list[dict[str, str]],
+) -> None:
+    """One journal entry for the exchange of flask.request."""
+    journal.record(
+        JournalEntry(
+            sequence=journal.next_sequence(),
+            time=time.time(),
+            request_id=request_id,
+            method=request.method,
+            path=request.path,
+            operation=operation.name if operation else None,
+            operation_id=operation.operation_id if operation else None,
+            account=None,
+            application=None,
+            status=status,
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            answered_by=answered_by,
+            request_headers=redact(dict(request.headers)),
+            query=redact(request.args.to_dict(flat=False)),
+            request_body=_recorded_request_body(),
+            response_body=response_body,
+            violations=violations,
+        )
+    )
+
+
+def create_proxy_app(
+    target: str, contracts: Path | None = None, journal_size: int = 10_000, timeout: float = 60.0
+) -> Flask:
+    """The proxy's Flask app; raises ValueError for a target that is not an http(s) URL and
+    ContractError for a contracts directory without contracts."""
+    check_target(target)
     registry = OperationRegistry.from_directory(contracts or DEFAULT_CONTRACTS)
     validator = RequestValidator(max_body_bytes=10 * 1024 * 1024)
     journal = Journal(journal_size)
@@ -117,39 +174,31 @@ def create_proxy_app(target: str, contracts: Path | None = None, journal_size: i
     def forward(path: str = "") -> Response:
         started = time.perf_counter()
         headers = {name: value for name, value in request.headers.items() if name.lower() not in _HOP_BY_HOP}
-        upstream_response = upstream.request(
-            request.method,
-            f"{target}{request.path}",
-            params=list(request.args.items(multi=True)),
-            data=request.get_data(cache=True),
-            headers=headers,
-            timeout=60,
-            allow_redirects=False,
-        )
+        try:
+            upstream_response = upstream.request(
+                request.method,
+                f"{target}{request.path}",
+                params=list(request.args.items(multi=True)),
+                data=request.get_data(cache=True),
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as error:
+            return unreachable(started, error)
         body = upstream_response.content
         operation, found = _violations(registry, validator, upstream_response.status_code, body)
-        request_id = upstream_response.headers.get("x-amzn-RequestId") or str(uuid.uuid4())
+        request_id = upstream_response.headers.get("x-amzn-RequestId") or unique_id()
         answered_by = "proxy" if not any(item["rule"] == "contract" for item in found) else "proxy:invalid"
-        journal.record(
-            JournalEntry(
-                sequence=journal.next_sequence(),
-                time=time.time(),
-                request_id=request_id,
-                method=request.method,
-                path=request.path,
-                operation=operation.name if operation else None,
-                operation_id=operation.operation_id if operation else None,
-                account=None,
-                application=None,
-                status=upstream_response.status_code,
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
-                answered_by=answered_by,
-                request_headers=redact(dict(request.headers)),
-                query=redact(request.args.to_dict(flat=False)),
-                request_body=_recorded_request_body(),
-                response_body=body or None,
-                violations=found,
-            )
+        _record(
+            journal,
+            operation,
+            request_id=request_id,
+            status=upstream_response.status_code,
+            started=started,
+            answered_by=answered_by,
+            response_body=body or None,
+            violations=found,
         )
         response_headers = [
             (name, value)
@@ -157,6 +206,39 @@ def create_proxy_app(target: str, contracts: Path | None = None, journal_size: i
             if name.lower() not in _HOP_BY_HOP
         ]
         return Response(body, status=upstream_response.status_code, headers=response_headers)
+
+    def unreachable(started: float, error: requests.RequestException) -> Response:
+        """The target did not answer: Amazon's 503 shape (every operation lists 503), recorded in the
+        journal as the proxy's own answer; the reason in one line, never a stack trace."""
+        operation, found = _violations(registry, validator, 503, None)
+        request_id = unique_id()
+        reason = "timed out" if isinstance(error, requests.Timeout) else "could not be reached"
+        body = {
+            "errors": [
+                {
+                    "code": "ServiceUnavailable",
+                    "message": "Temporary overloading or maintenance of the server.",
+                    "details": f"vendor-sandbox proxy: {target} {reason} ({type(error).__name__}).",
+                }
+            ]
+        }
+        encoded = json.dumps(body).encode()
+        _record(
+            journal,
+            operation,
+            request_id=request_id,
+            status=503,
+            started=started,
+            answered_by="proxy:unreachable",
+            response_body=encoded,
+            violations=found,
+        )
+        return Response(
+            encoded,
+            status=503,
+            content_type="application/json",
+            headers={"x-amzn-RequestId": request_id, "x-vendor-sandbox-answer": "proxy:unreachable"},
+        )
 
     app.add_url_rule("/", "forward_root", forward, methods=ALL_METHODS)
     app.add_url_rule("/<path:path>", "forward", forward, methods=ALL_METHODS)
@@ -166,9 +248,30 @@ def create_proxy_app(target: str, contracts: Path | None = None, journal_size: i
 # -- replay ------------------------------------------------------------------------------------------------
 
 
+class RecordingError(ValueError):
+    """A recording that cannot be read: missing, not JSON, or neither a HAR file nor a journal document."""
+
+
 def load_recording(path: Path) -> list[dict[str, Any]]:
     """Exchanges of a HAR file or of a journal document: method, path, query, request body, status, body."""
-    document = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise RecordingError(f"cannot read the recording {path}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise RecordingError(f"the recording {path} is not JSON: {error}") from None
+    try:
+        return _exchanges(document)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        kind = f"{type(error).__name__} {error}"
+        raise RecordingError(
+            f"{path} is neither a HAR file nor a GET /_sandbox/journal document ({kind})"
+        ) from None
+
+
+def _exchanges(document: Any) -> list[dict[str, Any]]:
+    if not isinstance(document, dict) or not ("log" in document or "entries" in document):
+        raise ValueError("no `log` (HAR) or `entries` (journal) at the top")
     exchanges: list[dict[str, Any]] = []
     if "log" in document:
         for entry in document["log"]["entries"]:
@@ -215,6 +318,7 @@ def _parsed(text: str | None) -> Any:
 def create_replay_app(recording: Path | list[dict[str, Any]]) -> Flask:
     exchanges = load_recording(recording) if isinstance(recording, Path) else recording
     served: dict[int, int] = {}
+    lock = threading.Lock()
     app = Flask(__name__)
 
     def replay(path: str = "") -> Response:
@@ -239,14 +343,15 @@ def create_replay_app(recording: Path | list[dict[str, Any]]) -> Flask:
         same_body = [index for index in candidates if exchanges[index]["request_body"] == sent]
         pool = same_body or candidates
         key = pool[0]
-        position = served.get(key, 0)
+        with lock:  # waitress serves from several threads
+            position = served.get(key, 0)
+            served[key] = position + 1
         chosen = exchanges[pool[min(position, len(pool) - 1)]]
-        served[key] = position + 1
         return Response(
             chosen["body"],
             status=chosen["status"],
             content_type="application/json",
-            headers={"x-amzn-RequestId": str(uuid.uuid4()), "x-vendor-sandbox-answer": "replay"},
+            headers={"x-amzn-RequestId": unique_id(), "x-vendor-sandbox-answer": "replay"},
         )
 
     app.add_url_rule("/", "replay_root", replay, methods=ALL_METHODS)
@@ -255,35 +360,59 @@ def create_replay_app(recording: Path | list[dict[str, Any]]) -> Flask:
 
 
 def _serve(app: Flask, host: str, port: int, what: str) -> None:
+    """Serve until SIGINT or SIGTERM (both end the loop the same way, so what follows `run()` happens)."""
     from waitress.server import create_server
 
-    server = create_server(app, host=host, port=port, threads=8, ident="vendor-sandbox")
-    print(f"vendor-sandbox {what} on http://{host}:{server.effective_port}", flush=True)
+    server = create_server(app, host=host, port=port, threads=8, ident="vendor-sandbox", channel_timeout=120)
+    shown = host if ":" not in host else f"[{host}]"
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, stop)
+    print(f"vendor-sandbox {what} on http://{shown}:{server.effective_port}", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def serve_proxy(
     target: str, *, host: str, port: int, contracts: Path | None = None, har: Path | None = None
 ) -> int:
+    """Raises ValueError (target), ContractError (contracts) or OSError (address in use) before serving."""
+    if har is not None and not har.parent.is_dir():
+        raise OSError(f"--har {har}: the directory {har.parent} does not exist")
     app = create_proxy_app(target, contracts)
-    try:
-        _serve(app, host, port, f"proxy to {target}")
-    finally:
-        if har is not None:
-            journal: Journal = app.extensions["vendor_sandbox_proxy"]
-            entries = (entry.to_dict() for entry in journal.entries())
-            har.write_text(json.dumps(journal_to_har(entries, target), indent=2), encoding="utf-8")
+    _serve(app, host, port, f"proxy to {target}")
+    if har is not None:
+        journal: Journal = app.extensions["vendor_sandbox_proxy"]
+        entries = [entry.to_dict() for entry in journal.entries()]
+        har.write_text(json.dumps(journal_to_har(entries, target), indent=2), encoding="utf-8")
+        print(
+            f"vendor-sandbox: wrote {len(entries)} exchange(s) as HAR to {har}", file=sys.stderr, flush=True
+        )
     return 0
 
 
 def serve_replay(recording: Path, *, host: str, port: int) -> int:
+    """Raises RecordingError (recording) or OSError (address in use) before serving."""
     _serve(create_replay_app(recording), host, port, f"replay of {recording}")
     return 0
 
 
-__all__ = ["create_proxy_app", "create_replay_app", "load_recording", "serve_proxy", "serve_replay"]
+__all__ = [
+    "RecordingError",
+    "check_target",
+    "create_proxy_app",
+    "create_replay_app",
+    "load_recording",
+    "serve_proxy",
+    "serve_replay",
+]

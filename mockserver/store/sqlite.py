@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from mockserver import wire
 from mockserver.store.base import Document
 
 _SCHEMA = """
@@ -47,20 +47,20 @@ class SqliteStore:
             .execute("SELECT body FROM documents WHERE collection=? AND key=?", (collection, key))
             .fetchone()
         )
-        return json.loads(row[0]) if row else None
+        return wire.loads(row[0]) if row else None
 
     def put(self, collection: str, key: str, document: Document) -> None:
         with self._write_lock:
             self._connection().execute(
                 "INSERT OR REPLACE INTO documents (collection, key, body) VALUES (?, ?, ?)",
-                (collection, key, json.dumps(document, separators=(",", ":"))),
+                (collection, key, wire.dumps(document).decode()),
             )
 
     def put_if_absent(self, collection: str, key: str, document: Document) -> bool:
         with self._write_lock:
             cursor = self._connection().execute(
                 "INSERT OR IGNORE INTO documents (collection, key, body) VALUES (?, ?, ?)",
-                (collection, key, json.dumps(document, separators=(",", ":"))),
+                (collection, key, wire.dumps(document).decode()),
             )
             return cursor.rowcount == 1
 
@@ -78,7 +78,7 @@ class SqliteStore:
             .fetchall()
         )
         for key, body in rows:
-            yield key, json.loads(body)
+            yield key, wire.loads(body)
 
     def count(self, collection: str) -> int:
         row = (

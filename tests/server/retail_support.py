@@ -188,3 +188,47 @@ def invoice(order: dict[str, Any], number: str, total_delta: Decimal = Decimal(0
             }
         ]
     }
+
+
+def credit_note(
+    order: dict[str, Any],
+    number: str,
+    quantity: int,
+    *,
+    reference_invoice: str | None,
+    item_index: int = 0,
+    purchase_order: bool = True,
+) -> dict[str, Any]:
+    """A credit note (submitInvoices, invoiceType CreditNote) for `quantity` eaches of one item of the PO, at
+    the PO's net cost. `reference_invoice` is the invoice it corrects (`referenceInvoiceNumber`); None names
+    a returns notice (`returnsReferenceNumber`) instead."""
+    details = order["orderDetails"]
+    item = details["items"][item_index]
+    credit_details = (
+        {"returnsReferenceNumber": "RET-1"}
+        if reference_invoice is None
+        else {"referenceInvoiceNumber": reference_invoice}
+    )
+    line: dict[str, Any] = {
+        "itemSequenceNumber": 1,
+        "amazonProductIdentifier": item["amazonProductIdentifier"],
+        "vendorProductIdentifier": item["vendorProductIdentifier"],
+        "invoicedQuantity": {"amount": quantity, "unitOfMeasure": "Eaches"},
+        "netCost": item["netCost"],
+        "creditNoteDetails": credit_details,
+    }
+    if purchase_order:
+        line["purchaseOrderNumber"] = order["purchaseOrderNumber"]
+    total = Decimal(item["netCost"]["amount"]) * quantity
+    return {
+        "invoices": [
+            {
+                "invoiceType": "CreditNote",
+                "id": number,
+                "date": "2026-01-04T00:00:00Z",
+                "remitToParty": {"partyId": details["sellingParty"]["partyId"]},
+                "invoiceTotal": {"currencyCode": item["netCost"]["currencyCode"], "amount": str(total)},
+                "items": [line],
+            }
+        ]
+    }

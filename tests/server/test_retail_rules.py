@@ -19,6 +19,8 @@ from tests.server.retail_support import (
     INVOICES,
     ORDERS,
     acknowledgement,
+    credit_note,
+    eaches,
     get,
     invoice,
     new_purchase_order,
@@ -30,7 +32,7 @@ from tests.server.retail_support import (
 
 @pytest.fixture(scope="module")
 def retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    yield from retail_emulator(tmp_path_factory, "retail-rules", 120)
+    yield from retail_emulator(tmp_path_factory, "retail-rules", 200)
 
 
 Breaker = Callable[[RunningEmulator, requests.Session], tuple[str, dict[str, Any]]]
@@ -259,6 +261,34 @@ def invoice_total(retail: RunningEmulator, session: requests.Session) -> tuple[s
     return INVOICES, invoice(_invoiceable(retail, session), "INV-TOTAL", total_delta=Decimal("5.00"))
 
 
+def _invoiced(retail: RunningEmulator, session: requests.Session, number: str) -> dict[str, Any]:
+    order = _acknowledged(retail, session)
+    assert submit(retail, session, INVOICES, invoice(order, number))["status"] == "Success"
+    return order
+
+
+def credit_note_reference(retail: RunningEmulator, session: requests.Session) -> tuple[str, dict[str, Any]]:
+    order = _invoiced(retail, session, "INV-CN-REF")
+    body = credit_note(order, "CN-NOREF", 1, reference_invoice="INV-CN-REF")
+    del _first(body, "invoices")["items"][0]["creditNoteDetails"]
+    return INVOICES, body
+
+
+def credit_note_invoice_exists(
+    retail: RunningEmulator, session: requests.Session
+) -> tuple[str, dict[str, Any]]:
+    order = _invoiced(retail, session, "INV-CN-EXISTS")
+    return INVOICES, credit_note(order, "CN-NOINVOICE", 1, reference_invoice="INV-NEVER-SENT")
+
+
+def credit_note_quantity_within_invoiced(
+    retail: RunningEmulator, session: requests.Session
+) -> tuple[str, dict[str, Any]]:
+    order = _invoiced(retail, session, "INV-CN-QTY")
+    invoiced = eaches(order["orderDetails"]["items"][0]["orderedQuantity"])
+    return INVOICES, credit_note(order, "CN-TOO-MANY", invoiced + 1, reference_invoice="INV-CN-QTY")
+
+
 def duplicate_submission(retail: RunningEmulator, session: requests.Session) -> tuple[str, dict[str, Any]]:
     body = acknowledgement(new_purchase_order(retail, session))
     assert submit(retail, session, ACK, body)["status"] == "Success"
@@ -292,6 +322,9 @@ BREAKERS: dict[str, Breaker] = {
     "invoice-net-cost": invoice_net_cost,
     "invoice-quantity-within-accepted": invoice_quantity_within_accepted,
     "invoice-total": invoice_total,
+    "credit-note-reference": credit_note_reference,
+    "credit-note-invoice-exists": credit_note_invoice_exists,
+    "credit-note-quantity-within-invoiced": credit_note_quantity_within_invoiced,
     "duplicate-submission": duplicate_submission,
 }
 
@@ -342,3 +375,130 @@ def test_the_rules_table_of_the_docs_lists_every_rule_once() -> None:
     for row in rows:
         rule = RULES[row.split("`")[1]]
         assert f"`{rule.code}`" in row
+
+
+# Credit notes -------------------------------------------------------------------------------------------
+def _broke(status: dict[str, Any], rule_name: str, detail: str = "") -> bool:
+    rule = RULES[rule_name]
+    return status["status"] == "Failure" and any(
+        error["code"] == rule.code and f"rule {rule_name}:" in error["details"] and detail in error["details"]
+        for error in status["errors"]
+    )
+
+
+def test_credit_notes_after_an_invoice_succeed_until_the_invoiced_quantity_is_credited(
+    retail: RunningEmulator,
+) -> None:
+    session = retail.session()
+    order = _invoiced(retail, session, "INV-CN-HAPPY")
+    invoiced = eaches(order["orderDetails"]["items"][0]["orderedQuantity"])
+    first = credit_note(order, "CN-HAPPY-1", 1, reference_invoice="INV-CN-HAPPY")
+    assert submit(retail, session, INVOICES, first)["status"] == "Success"
+    if invoiced > 1:
+        rest = credit_note(order, "CN-HAPPY-2", invoiced - 1, reference_invoice="INV-CN-HAPPY")
+        assert submit(retail, session, INVOICES, rest)["status"] == "Success"
+    # Net of the earlier credit notes, nothing of the item is left to credit.
+    again = credit_note(order, "CN-HAPPY-3", 1, reference_invoice="INV-CN-HAPPY")
+    status = submit(retail, session, INVOICES, again)
+    assert _broke(status, "credit-note-quantity-within-invoiced", f"credited {invoiced} + 1 eaches"), status
+
+
+def test_a_credit_note_finds_its_purchase_order_through_the_referenced_invoice(
+    retail: RunningEmulator,
+) -> None:
+    session = retail.session()
+    order = _invoiced(retail, session, "INV-CN-VIA")
+    body = credit_note(order, "CN-VIA", 1, reference_invoice="INV-CN-VIA", purchase_order=False)
+    assert submit(retail, session, INVOICES, body)["status"] == "Success"
+    stranger = credit_note(order, "CN-VIA-STRANGER", 1, reference_invoice="INV-CN-VIA", purchase_order=False)
+    item = _first(stranger, "invoices")["items"][0]
+    item["amazonProductIdentifier"], item["vendorProductIdentifier"] = "B0NOTONPO1", "NOT-ON-PO"
+    status = submit(retail, session, INVOICES, stranger)
+    assert _broke(status, "credit-note-quantity-within-invoiced", "is not on invoice INV-CN-VIA"), status
+
+
+def test_the_referenced_invoice_limits_what_a_credit_note_credits(retail: RunningEmulator) -> None:
+    session = retail.session()
+    order = _acknowledged(retail, session)
+    while eaches(order["orderDetails"]["items"][0]["orderedQuantity"]) < 2:
+        order = _acknowledged(retail, session)
+    item = order["orderDetails"]["items"][0]
+    for number, quantity in (("INV-CN-PART-A", 1), ("INV-CN-PART-B", 1)):
+        body = invoice(order, number)
+        document = _first(body, "invoices")
+        document["items"] = document["items"][:1]
+        document["items"][0]["invoicedQuantity"] = {"amount": quantity, "unitOfMeasure": "Eaches"}
+        document["invoiceTotal"]["amount"] = str(Decimal(item["netCost"]["amount"]) * quantity)
+        assert submit(retail, session, INVOICES, body)["status"] == "Success"
+    # Two eaches are invoiced on the PO, but only one on INV-CN-PART-A.
+    body = credit_note(order, "CN-PART", 2, reference_invoice="INV-CN-PART-A")
+    status = submit(retail, session, INVOICES, body)
+    assert _broke(status, "credit-note-quantity-within-invoiced", "the 1 invoiced on invoice INV-CN-PART-A")
+    body = credit_note(order, "CN-PART-OK", 1, reference_invoice="INV-CN-PART-A")
+    assert submit(retail, session, INVOICES, body)["status"] == "Success"
+
+
+def test_a_returns_credit_note_credits_only_what_was_invoiced(retail: RunningEmulator) -> None:
+    session = retail.session()
+    order = _acknowledged(retail, session)
+    status = submit(retail, session, INVOICES, credit_note(order, "CN-RETURN", 1, reference_invoice=None))
+    assert _broke(status, "credit-note-quantity-within-invoiced", "exceeds invoiced 0"), status
+    assert submit(retail, session, INVOICES, invoice(order, "INV-CN-RETURN"))["status"] == "Success"
+    body = credit_note(order, "CN-RETURN-AFTER-INVOICE", 1, reference_invoice=None)
+    assert submit(retail, session, INVOICES, body)["status"] == "Success"
+
+
+def test_a_failed_credit_note_submission_credits_nothing(retail: RunningEmulator) -> None:
+    session = retail.session()
+    order = _invoiced(retail, session, "INV-CN-ATOMIC")
+    invoiced = eaches(order["orderDetails"]["items"][0]["orderedQuantity"])
+    valid = credit_note(order, "CN-ATOMIC", invoiced, reference_invoice="INV-CN-ATOMIC")
+    broken = credit_note(order, "CN-ATOMIC-BAD", 1, reference_invoice="INV-NEVER-SENT")
+    both = {"invoices": valid["invoices"] + broken["invoices"]}
+    assert _broke(submit(retail, session, INVOICES, both), "credit-note-invoice-exists")
+    assert submit(retail, session, INVOICES, valid)["status"] == "Success"
+
+
+def _break_credit_note(rule_name: str, body: dict[str, Any]) -> None:
+    document = _first(body, "invoices")
+    item = document["items"][0]
+    if rule_name == "invoice-unique-number":
+        document["id"] = "INV-CN-RULES-" + item["purchaseOrderNumber"]
+    elif rule_name == "invoice-remit-to":
+        document["remitToParty"] = {"partyId": "NWDE1"}
+    elif rule_name == "invoice-po-exists":
+        item["purchaseOrderNumber"] = "NOSUCHPO"
+    elif rule_name == "invoice-item-on-po":
+        item["amazonProductIdentifier"], item["vendorProductIdentifier"] = "B0NOTONPO1", "NOT-ON-PO"
+    elif rule_name == "invoice-currency":
+        item["netCost"] = {**item["netCost"], "currencyCode": "JPY"}
+    elif rule_name == "invoice-net-cost":
+        cost = Decimal(item["netCost"]["amount"]) + Decimal("1.00")
+        item["netCost"] = {**item["netCost"], "amount": str(cost)}
+        document["invoiceTotal"] = {**document["invoiceTotal"], "amount": str(cost)}
+    else:
+        amount = Decimal(document["invoiceTotal"]["amount"]) + Decimal("5.00")
+        document["invoiceTotal"] = {**document["invoiceTotal"], "amount": str(amount)}
+
+
+@pytest.mark.parametrize(
+    "rule_name",
+    [
+        "invoice-unique-number",
+        "invoice-remit-to",
+        "invoice-po-exists",
+        "invoice-item-on-po",
+        "invoice-currency",
+        "invoice-net-cost",
+        "invoice-total",
+    ],
+)
+def test_credit_notes_answer_to_the_invoice_rules(retail: RunningEmulator, rule_name: str) -> None:
+    session = retail.session()
+    order = _acknowledged(retail, session)
+    number = "INV-CN-RULES-" + order["purchaseOrderNumber"]
+    assert submit(retail, session, INVOICES, invoice(order, number))["status"] == "Success"
+    body = credit_note(order, "CN-RULES-" + order["purchaseOrderNumber"], 1, reference_invoice=number)
+    _break_credit_note(rule_name, body)
+    status = submit(retail, session, INVOICES, body)
+    assert _broke(status, rule_name), status

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from flask import Flask, jsonify, request
@@ -15,9 +16,11 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from mockserver.cli import main
+from mockserver.contracts.loader import contract_files
 from mockserver.contracts.registry import DEFAULT_CONTRACTS
-from mockserver.testing.server import RunningEmulator, start_emulator
-from mockserver.testing.verify import verify_server
+from mockserver.testing.served import VendorSandbox
+from mockserver.testing.server import start_emulator
+from mockserver.testing.verify import BundleError, bundle_contracts, verify_server
 from tests.reference import reference_models_dir
 
 ORDERS = "/vendor/orders/v1/purchaseOrders"
@@ -109,18 +112,75 @@ def test_a_broken_server_fails_naming_what_broke(
 
 
 @pytest.fixture(scope="module")
-def quiet_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    running = start_emulator(data_dir=tmp_path_factory.mktemp("verify"), store="memory", rate_limits=False)
-    yield running
-    running.stop()
+def quiet_emulator() -> Iterator[VendorSandbox]:
+    sandbox = VendorSandbox(rate_limits=False)
+    yield sandbox
+    sandbox.stop()
 
 
-def test_the_emulator_passes_the_stateful_phase_of_its_contracts(quiet_emulator: RunningEmulator) -> None:
-    """Examples, coverage and fuzzing run in tests/contract/test_schemathesis.py; here the stateful phase,
-    following the links between operations (Schemathesis' inferred links and the contracts' own)."""
+def _journal(sandbox: VendorSandbox) -> list[dict[str, Any]]:
+    entries = sandbox.journal(limit=100_000)
+    assert all(entry["status"] < 500 for entry in entries), [e for e in entries if e["status"] >= 500][:3]
+    return entries
+
+
+def _transaction_reads(entries: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(submission, read) operation ids where a transaction-status read used a transactionId that a
+    submission answered earlier in the journal."""
+    answered: dict[str, str] = {}
+    followed = []
+    for entry in entries:
+        body = entry["response_body"]
+        if entry["status"] == 202 and isinstance(body, dict):
+            transaction_id = (body.get("payload") or body).get("transactionId")
+            if isinstance(transaction_id, str):
+                answered[transaction_id] = entry["operation_id"]
+        if entry["method"] == "GET" and "/transactions/" in entry["path"]:
+            identifier = unquote(entry["path"].rsplit("/", 1)[1])
+            if identifier in answered:
+                followed.append((answered[identifier], entry["operation_id"]))
+    return followed
+
+
+def test_the_emulator_passes_the_stateful_phase_of_its_contracts(quiet_emulator: VendorSandbox) -> None:
+    """Examples, coverage and fuzzing run in tests/contract/test_schemathesis.py; here the stateful phase of
+    every contract bundled into one document, following the contracts' links across files (a submission
+    to its transaction status) and Schemathesis' inferred ones."""
+    quiet_emulator.admin.clear_journal()
     result = verify_server(quiet_emulator.base_url, max_examples=5, phases=("stateful",))
     assert result.ok, result.summary()
     assert result.operations, "the stateful phase ran"
+    followed = _transaction_reads(_journal(quiet_emulator))
+    assert followed, "no transaction status was read with a transactionId a submission answered"
+
+
+def test_the_stateful_phase_reads_what_was_submitted(quiet_emulator: VendorSandbox, tmp_path: Path) -> None:
+    """Vendor Orders and Transaction Status alone (two files, one bundle): acknowledgements are followed by
+    getTransaction of the transactionId they answered and by getPurchaseOrder of the purchase order they
+    acknowledged, in the emulator's own journal."""
+    directory = tmp_path / "contracts"
+    directory.mkdir()
+    for name in ("vendor-orders-v1.yaml", "vendor-transaction-status-v1.yaml"):
+        shutil.copy(DEFAULT_CONTRACTS / name, directory)
+    quiet_emulator.admin.clear_journal()
+    result = verify_server(quiet_emulator.base_url, directory, max_examples=5, phases=("stateful",))
+    assert result.ok, result.summary()
+    entries = _journal(quiet_emulator)
+    assert ("submitAcknowledgement", "getTransaction") in _transaction_reads(entries)
+    acknowledged: set[str] = set()
+    read_after_acknowledging = []
+    for entry in entries:
+        body = entry["request_body"]
+        if entry["operation_id"] == "submitAcknowledgement" and entry["status"] == 202:
+            items = body.get("acknowledgements") if isinstance(body, dict) else None
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict) and isinstance(item.get("purchaseOrderNumber"), str):
+                    acknowledged.add(item["purchaseOrderNumber"])
+        if entry["operation_id"] == "getPurchaseOrder":
+            number = unquote(entry["path"].rsplit("/", 1)[1])
+            if number in acknowledged:
+                read_after_acknowledging.append(number)
+    assert read_after_acknowledging, "no getPurchaseOrder of a purchase order acknowledged earlier"
 
 
 @pytest.mark.reference
@@ -139,3 +199,85 @@ def test_the_emulator_serving_amazons_models_passes_verify_server(
     finally:
         running.stop()
     assert result.ok, result.summary()
+
+
+def _references(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _references(value)
+
+
+def test_the_contracts_bundle_into_one_document_without_clashes() -> None:
+    bundle = bundle_contracts(contract_files(DEFAULT_CONTRACTS))
+    schemas = bundle["components"]["schemas"]
+    # Names several files define differently are namespaced by file; the others keep their names.
+    assert schemas["vendor-orders-v1.Address"] != schemas["vendor-df-orders-v1.Address"]
+    assert "Address" not in schemas and "GetPurchaseOrdersResponse" in schemas
+    for reference in _references(bundle):
+        _, kind, name = reference.removeprefix("#/").split("/")[:3]
+        assert name in bundle["components"][kind], reference
+    operations = [
+        operation
+        for item in bundle["paths"].values()
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "delete", "patch")
+    ]
+    identifiers = [operation["operationId"] for operation in operations]
+    assert len(identifiers) == len(set(identifiers)) == len(operations)
+    assert "submitAcknowledgement.vendor-orders-v1" in identifiers
+    # Every link, within a file or across files, is now a same-document operationRef to an operation.
+    targets: dict[str, set[str]] = {}
+    for operation in operations:
+        for response in operation["responses"].values():
+            for link in (response.get("links") or {}).values():
+                path, method = link["operationRef"].removeprefix("#/paths/").rsplit("/", 1)
+                target = bundle["paths"][path.replace("~1", "/").replace("~0", "~")][method]
+                targets.setdefault(operation["operationId"], set()).add(target["operationId"])
+    for submission in ("submitInvoices", "SubmitShipments", "SubmitShipmentConfirmations"):
+        assert targets[submission] == {"getTransaction"}
+    assert targets["submitAcknowledgement.vendor-orders-v1"] == {"getTransaction", "getPurchaseOrder"}
+    assert targets["submitInvoice"] == {"getTransactionStatus.vendor-df-transactions-v1"}
+
+
+def test_a_link_out_of_the_bundle_is_left_out_and_a_dangling_one_is_an_error(tmp_path: Path) -> None:
+    directory = tmp_path / "contracts"
+    directory.mkdir()
+    shutil.copy(DEFAULT_CONTRACTS / "vendor-invoices-v1.yaml", directory)
+    orders = directory / "vendor-orders-v1.yaml"
+    shutil.copy(DEFAULT_CONTRACTS / "vendor-orders-v1.yaml", orders)
+    dropped: list[str] = []
+    bundle = bundle_contracts(contract_files(directory), dropped)
+    # Transaction Status is not in this run: the links to it are left out, and said so.
+    assert sorted(note.split(" to ")[0] for note in dropped) == [
+        "vendor-invoices-v1.yaml: link GetTransactionStatus",
+        "vendor-orders-v1.yaml: link GetTransactionStatus",
+    ]
+    acknowledge = bundle["paths"]["/vendor/orders/v1/acknowledgements"]["post"]
+    assert list(acknowledge["responses"]["202"]["links"]) == ["GetAcknowledgedPurchaseOrder"]
+    orders.write_text(
+        orders.read_text(encoding="utf-8").replace(
+            "operationId: getPurchaseOrder\n              param", "operationId: getPO\n              param"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(BundleError, match="link to operationId getPO, which names no one operation"):
+        bundle_contracts(contract_files(directory))
+
+
+def test_write_bundle_gives_schemathesis_every_link(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import schemathesis
+
+    target = tmp_path / "vendor-sandbox.yaml"
+    assert main(["verify-server", "--write-bundle", str(target)]) == 0
+    assert "as one OpenAPI document" in capsys.readouterr().out
+    transitions = schemathesis.openapi.from_path(target).statistic.transitions
+    assert transitions.total == transitions.selected >= 17
+    assert main(["verify-server"]) == 2
+    assert "needs the server's URL" in capsys.readouterr().err

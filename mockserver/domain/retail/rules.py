@@ -125,6 +125,25 @@ _rule(
     "The invoice total does not equal the items plus charges and taxes less allowances.",
     "invoice",
 )
+# Credit notes (submitInvoices, invoiceType CreditNote): besides the invoice rules above
+_rule(
+    "credit-note-reference",
+    "MISSING_CREDIT_NOTE_REFERENCE",
+    "The credit note item names no invoice, returns notice, COOP agreement or debit note.",
+    "credit note",
+)
+_rule(
+    "credit-note-invoice-exists",
+    "INVALID_REFERENCE_INVOICE_NUMBER",
+    "The referenced invoice is not an invoice of this vendor.",
+    "credit note",
+)
+_rule(
+    "credit-note-quantity-within-invoiced",
+    "CREDITED_QUANTITY_EXCEEDS_INVOICED",
+    "The credited quantity exceeds the invoiced quantity.",
+    "credit note",
+)
 # Every submission
 _rule("duplicate-submission", "DUPLICATE_TRANSACTION", "The submission repeats an earlier one.", "any")
 

@@ -4,16 +4,17 @@ submission (acknowledgements, shipment confirmations, shipments, invoices) under
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mockserver.accounts import AccountDirectory, VendorAccount
-from mockserver.domain.clock import SandboxClock, iso, parse_iso
+from mockserver.domain.clock import SandboxClock, iso, iso_seconds, parse_iso
 from mockserver.domain.errors import InvalidInput, NotFound
 from mockserver.domain.retail.purchase_orders import StoredPurchaseOrder, eaches, new_tracking
 from mockserver.domain.retail.rules import violation
@@ -86,7 +87,7 @@ class RetailWorld:
         self.transactions.processors.update(
             {
                 "acknowledgement": self._process_acknowledgements,
-                "shipmentConfirmation": self._process_shipment_confirmations,
+                "shipmentConfirmation": self._confirm_shipments,
                 "shipment": self._process_shipments,
                 "invoice": self._process_invoices,
             }
@@ -105,80 +106,95 @@ class RetailWorld:
             for collection in (ASN, SHIPMENTS, INVOICES):
                 for account in self.accounts.accounts.values():
                     self.store.clear(f"{collection}:{account.name}")
+            # The receiving index goes with the ASNs it indexes (rebuilt, empty, on the next call).
+            self.store.clear(RECEIVING)
+            self.store.clear(RECEIVING_DUE[0])
             self.transactions.reset()
             anchor = self.clock.now().replace(minute=0, second=0, microsecond=0)
-            used: set[str] = {EXAMPLE_PURCHASE_ORDER}
-            example_account = next((a for a in self.accounts.accounts.values() if not a.read_only), None)
-            for account in self.accounts.accounts.values():
-                builder = WorldBuilder(self.seed, account, used)
-                rows = self._seed_account(account, builder, anchor, progress)
-                if account is example_account and rows:
-                    rows[0] = self._renumbered(rows[0], EXAMPLE_PURCHASE_ORDER)
-                self.table.put_many(rows)
-                if progress:
-                    progress(account.name, len(rows), self.seed_size)
+            # One bulk load of every account's rows, generated as the table takes them. The cyclic garbage
+            # collector is held meanwhile: millions of new dicts (and no cycles) would set it off again and
+            # again, each time walking the whole growing world (a quarter of the seeding time).
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                self.table.put_many(self._seed_rows(anchor, progress))
+            finally:
+                if collecting:
+                    gc.enable()
             self.store.put(
                 *META,
                 {"seed": self.seed, "size": self.seed_size, "anchor": iso(anchor), "arrivals": 0, "last": {}},
             )
             self._builders.clear()
 
+    def _seed_rows(self, anchor: datetime, progress: Progress | None) -> Iterator[PurchaseOrderRow]:
+        used: set[str] = {EXAMPLE_PURCHASE_ORDER}
+        example_account = next((a for a in self.accounts.accounts.values() if not a.read_only), None)
+        for account in self.accounts.accounts.values():
+            rows = self._seed_account(account, WorldBuilder(self.seed, account, used), anchor, progress)
+            if account is example_account:
+                first = next(rows, None)
+                if first is not None:
+                    yield self._renumbered(first, EXAMPLE_PURCHASE_ORDER)
+            yield from rows
+            if progress:
+                progress(account.name, self.seed_size, self.seed_size)
+
     @staticmethod
     def _renumbered(row: PurchaseOrderRow, number: str) -> PurchaseOrderRow:
-        po = StoredPurchaseOrder.from_row(row)
+        po = StoredPurchaseOrder.from_row(row)  # a row not stored yet: its document is still the seeder's
         po.order["purchaseOrderNumber"] = number
         return po.to_row()
 
     def _seed_account(
         self, account: VendorAccount, builder: WorldBuilder, anchor: datetime, progress: Progress | None
-    ) -> list[PurchaseOrderRow]:
-        rng = builder.rng
+    ) -> Iterator[PurchaseOrderRow]:
+        """The account's seeded rows, as they are generated. Times are POSIX seconds (no datetime arithmetic)
+        and draws are `random()`: at 100,000 POs the seeding is mostly this loop."""
+        random_ = builder.rng.random
         size = self.seed_size
         new_count = min(size, max(25, size * 3 // 10))
-        rows = []
+        now = int(anchor.timestamp())
         for index in range(size):
-            if index < new_count:
-                created = anchor - timedelta(seconds=rng.randint(3600, 6 * 86400))
-            else:
-                created = anchor - timedelta(seconds=rng.randint(7 * 86400, 90 * 86400))
-            order = builder.purchase_order(created)
-            po = StoredPurchaseOrder(account.name, order, new_tracking(order), iso(created))
-            if index < new_count:
-                if rng.random() < 0.12 and len(po.details["items"]) > 1:
-                    changed = created + timedelta(
-                        seconds=rng.randint(60, max(61, int((anchor - created).total_seconds())))
-                    )
-                    self._cancel_item(po, po.details["items"][-1]["itemSequenceNumber"], iso(changed))
-            else:
-                self._seed_history(po, rng, created, anchor)
-            rows.append(po.to_row())
+            if index < new_count:  # New, placed 1 hour to 6 days ago; some changed by Amazon since
+                created = now - 3600 - int(random_() * (6 * 86400 - 3600 + 1))
+            else:  # older, 7 to 90 days ago
+                created = now - 7 * 86400 - int(random_() * (83 * 86400 + 1))
+            order = builder.purchase_order_at(created)
+            details = order["orderDetails"]
+            po = StoredPurchaseOrder(account.name, order, new_tracking(order), details["purchaseOrderDate"])
+            if index >= new_count:
+                self._seed_history(po, random_, created, now)
+            elif random_() < 0.12 and len(details["items"]) > 1:
+                changed = created + 60 + int(random_() * (max(61, now - created) - 59))
+                self._cancel_item(po, details["items"][-1]["itemSequenceNumber"], iso_seconds(changed))
+            yield po.to_row()
             if progress and index and index % 20000 == 0:
                 progress(account.name, index, size)
-        return rows
 
     def _seed_history(
-        self, po: StoredPurchaseOrder, rng: random.Random, created: datetime, anchor: datetime
+        self, po: StoredPurchaseOrder, random_: Callable[[], float], created: int, anchor: int
     ) -> None:
         """An older PO: acknowledged (all or half accepted); the oldest also received and invoiced."""
-        acknowledged_at = iso(created + timedelta(hours=rng.randint(2, 48)))
-        age_days = (anchor - created).days
-        if rng.random() < 0.03:
+        acknowledged_at = iso_seconds(created + 3600 * (2 + int(random_() * 47)))
+        if random_() < 0.03:
             for item in po.details["items"]:
                 self._cancel_item(po, item["itemSequenceNumber"], acknowledged_at)
             po.close_if_done(acknowledged_at)
             return
-        for sequence, track in po.tracking.items():
+        old = (anchor - created) // 86400 > 30
+        for track in po.tracking.values():
+            ordered = track["ordered"]
+            accepted = ordered if random_() < 0.85 else ordered // 2
             track["acknowledged"] = True
             track["acknowledgedAt"] = acknowledged_at
-            accepted = track["ordered"] if rng.random() < 0.85 else track["ordered"] // 2
-            track["accepted"], track["rejected"] = accepted, track["ordered"] - accepted
-            if age_days > 30:
+            track["accepted"], track["rejected"] = accepted, ordered - accepted
+            if old:
                 track["shipped"] = track["received"] = track["invoiced"] = accepted
-                track["lastReceiveDate"] = iso(created + timedelta(days=rng.randint(8, 20)))
-            del sequence
+                track["lastReceiveDate"] = iso_seconds(created + 86400 * (8 + int(random_() * 13)))
         po.set_state("Acknowledged", acknowledged_at)
-        if age_days > 30:
-            po.close_if_done(iso(created + timedelta(days=25)))
+        if old:  # every accepted each received and invoiced: done (what close_if_done would find)
+            po.set_state("Closed", iso_seconds(created + 25 * 86400))
 
     def _cancel_item(self, po: StoredPurchaseOrder, sequence: str, at: str) -> None:
         track = po.tracking[sequence]
@@ -239,37 +255,50 @@ class RetailWorld:
         row = self.table.get(number)
         if row is None:
             return
-        po = StoredPurchaseOrder.from_row(row)
+        po = StoredPurchaseOrder.editable(row)
         if po.state != "New" or len(po.details["items"]) < 2:
             return
         self._cancel_item(po, po.details["items"][-1]["itemSequenceNumber"], at)
         self.table.put(po.to_row())
 
     def _receipts(self, now: datetime) -> None:
+        """The warehouse receives the shipment confirmations due, earliest first. The receiving index says
+        when the next one is due, so a tick with nothing due reads one small document and no ASN."""
         stamp = iso(now)
+        header = self._receiving_due()
+        if header.get("next") is None or header["next"] > stamp:
+            return
+        earliest: str | None = None
         for account in self.accounts.accounts.values():
-            collection = f"{ASN}:{account.name}"
-            for key, asn in self.store.scan(collection):
-                if asn.get("received") or asn.get("receiveAt", "9") > stamp:
-                    continue
-                touched: dict[str, StoredPurchaseOrder] = {}
-                for number, sequence, quantity in asn["lines"]:
-                    po = touched.get(number) or self._load(account.name, number)
-                    if po is None:
-                        continue
-                    touched[number] = po
-                    track = po.tracking[sequence]
-                    track["received"] = min(track["shipped"], track["received"] + quantity)
-                    track["lastReceiveDate"] = asn["receiveAt"]
-                    po.updated = max(po.updated, asn["receiveAt"])
-                for po in touched.values():
-                    po.close_if_done(asn["receiveAt"])
-                    self.table.put(po.to_row())
-                asn["received"] = True
-                self.store.put(collection, key, asn)
+            document = self.store.get(RECEIVING, account.name)
+            pending: dict[str, str] = dict((document or {}).get("pending") or {})
+            remaining = dict(pending)
+            for identifier, at in sorted(pending.items(), key=lambda entry: (entry[1], entry[0])):
+                if at > stamp:
+                    break
+                later = self._receive(account.name, identifier, stamp)
+                if later is None:
+                    del remaining[identifier]
+                else:
+                    remaining[identifier] = later
+            if remaining != pending:
+                self.store.put(RECEIVING, account.name, {"pending": remaining})
+            if remaining:
+                soonest = min(remaining.values())
+                earliest = soonest if earliest is None else min(earliest, soonest)
+        self.store.put(*RECEIVING_DUE, {"next": earliest})
 
     # Reads -----------------------------------------------------------------------------------------
     def _load(self, account: str, number: str) -> StoredPurchaseOrder | None:
+        """The account's PO as a private copy, for the submissions to change (they change it before they know
+        whether the whole submission is accepted: the stored PO must not change with it)."""
+        row = self.table.get(number)
+        if row is None or row.account != account:
+            return None
+        return StoredPurchaseOrder.editable(row)
+
+    def _view(self, account: str, number: str) -> StoredPurchaseOrder | None:
+        """The account's PO, read-only: the table's own document (no copy), for answers that only read it."""
         row = self.table.get(number)
         if row is None or row.account != account:
             return None
@@ -277,7 +306,7 @@ class RetailWorld:
 
     def get_purchase_order(self, account: str, number: str) -> dict[str, Any]:
         self.tick()
-        po = self._load(account, number)
+        po = self._view(account, number)
         if po is None:
             raise NotFound(f"No purchase order {number}.")
         return po.order_view()
@@ -779,7 +808,10 @@ class RetailWorld:
         vendor_codes = set(self._account(account).vendor_codes)
         collection = f"{INVOICES}:{account}"
         pos: dict[str, StoredPurchaseOrder] = {}
-        accepted: list[tuple[str, dict[str, Any]]] = []
+        # Accepted documents by number (a credit note may reference an invoice of the same submission), and
+        # earlier invoices a credit note of this submission references (their credited quantities change).
+        accepted: dict[str, dict[str, Any]] = {}
+        referenced_invoices: dict[str, dict[str, Any]] = {}
         seen: set[str] = set()
         for index, invoice in enumerate(body.get("invoices") or []):
             identifier = str(invoice.get("id"))
@@ -799,6 +831,13 @@ class RetailWorld:
                 )
                 continue
             is_invoice = invoice.get("invoiceType") != "CreditNote"
+            referenced: dict[str, Any] | None = None
+            if not is_invoice:
+                found, referenced = self._referenced_invoice(
+                    collection, invoice, where, accepted, referenced_invoices, errors
+                )
+                if not found:
+                    continue
             currency = (invoice.get("invoiceTotal") or {}).get("currencyCode")
             total = Decimal(0)
             lines: list[tuple[str, str, int]] = []
@@ -808,6 +847,28 @@ class RetailWorld:
                 number = item.get("purchaseOrderNumber")
                 po_item = None
                 unit_size = int((item.get("invoicedQuantity") or {}).get("unitSize") or 1)
+                if not is_invoice:
+                    if not _credit_note_references(item):
+                        errors.append(
+                            violation(
+                                "credit-note-reference",
+                                line_where,
+                                "creditNoteDetails has none of " + ", ".join(CREDIT_NOTE_REFERENCES),
+                            )
+                        )
+                        continue
+                    if not number and referenced is not None:
+                        number = _invoiced_purchase_order(referenced, item)
+                        if number is None:
+                            errors.append(
+                                violation(
+                                    "credit-note-quantity-within-invoiced",
+                                    line_where,
+                                    f"item {_item_label(item)} is not on invoice "
+                                    f"{referenced['invoice'].get('id')}: invoiced 0 eaches",
+                                )
+                            )
+                            continue
                 if number:
                     po = pos.get(number) or self._load(account, number)
                     if po is None:
@@ -869,7 +930,7 @@ class RetailWorld:
                     total += _decimal((charge.get("chargeAmount") or {}).get("amount")) or Decimal(0)
                 for allowance in item.get("allowanceDetails") or []:
                     total -= _decimal((allowance.get("allowanceAmount") or {}).get("amount")) or Decimal(0)
-                if number and po_item is not None and is_invoice:
+                if number and po_item is not None:
                     lines.append((number, po_item["itemSequenceNumber"], quantity))
             for tax in invoice.get("taxDetails") or []:
                 total += _decimal((tax.get("taxAmount") or {}).get("amount")) or Decimal(0)
@@ -889,6 +950,10 @@ class RetailWorld:
                         f"invoiceTotal {stated} {currency or ''} is not {total.quantize(Decimal('0.01'))}",
                     )
                 )
+                continue
+            if not is_invoice:
+                if self._credit_within_invoiced(where, lines, pos, referenced, errors):
+                    accepted[identifier] = {"invoice": invoice, "lines": lines, "createdAt": iso(now)}
                 continue
             totals: dict[tuple[str, str], int] = {}
             for number, sequence, quantity in lines:
@@ -910,7 +975,7 @@ class RetailWorld:
                 continue
             for number, sequence, quantity in lines:
                 pos[number].tracking[sequence]["invoiced"] += quantity
-            accepted.append((identifier, {"invoice": invoice, "lines": lines, "createdAt": iso(now)}))
+            accepted[identifier] = {"invoice": invoice, "lines": lines, "createdAt": iso(now)}
         if errors:
             return errors
         stamp = iso(now)
@@ -918,15 +983,19 @@ class RetailWorld:
             po.updated = max(po.updated, stamp)
             po.close_if_done(stamp)
             self.table.put(po.to_row())
-        for identifier, document in accepted:
+        for identifier, document in referenced_invoices.items():
+            self.store.put(collection, identifier, document)
+        for identifier, document in accepted.items():
             self.store.put(collection, identifier, document)
         return []
 
     # Shipments reads -------------------------------------------------------------------------------
-    def _shipment_views(self, account: str, now: datetime) -> list[dict[str, Any]]:
+    def _shipment_views(self, account: str, now: datetime, only: str | None = None) -> list[dict[str, Any]]:
+        """The account's ASNs and shipments as GetShipmentDetails shows them; `only` one identifier: read by
+        key, no scan."""
         views = []
         stamp = iso(now)
-        for identifier, document in self.store.scan(f"{ASN}:{account}"):
+        for identifier, document in self._shipment_documents(f"{ASN}:{account}", only):
             confirmation = document["confirmation"]
             purchase_orders: dict[str, list[dict[str, Any]]] = {}
             for number, sequence, quantity in document["lines"]:
@@ -965,7 +1034,7 @@ class RetailWorld:
             if confirmation.get("amazonReferenceNumber"):
                 view["buyerReferenceNumber"] = str(confirmation["amazonReferenceNumber"])
             views.append(view)
-        for identifier, document in self.store.scan(f"{SHIPMENTS}:{account}"):
+        for identifier, document in self._shipment_documents(f"{SHIPMENTS}:{account}", only):
             shipment = document["shipment"]
             created = parse_iso(document["createdAt"])
             steps = [
@@ -1000,7 +1069,8 @@ class RetailWorld:
     def shipment_details(self, account: str, query: dict[str, Any]) -> dict[str, Any]:
         self.tick()
         now = self.clock.now()
-        views = self._shipment_views(account, now)
+        only = query.get("vendorShipmentIdentifier")
+        views = self._shipment_views(account, now, str(only) if only else None)
         date_filters = {
             "created": "shipmentCreateDate",
             "shipmentConfirmed": "shipmentConfirmDate",
@@ -1015,21 +1085,23 @@ class RetailWorld:
                 return (view.get(path[0]) or {}).get(path[1])
             return view.get(path)
 
+        bounds: list[tuple[Any, bool, str]] = []  # read once (and only when there is a view to filter)
+        for prefix, path in date_filters.items() if views else ():
+            for suffix, above in (("After", True), ("Before", False)):
+                bound = query.get(prefix + suffix)
+                if not bound:
+                    continue
+                try:
+                    bounds.append((path, above, iso(parse_iso(bound))))
+                except ValueError as error:
+                    raise InvalidInput(f"Invalid date: {error}.") from error
         selected = []
         for view in views:
             keep = True
-            for prefix, path in date_filters.items():
-                for suffix, above in (("After", True), ("Before", False)):
-                    bound = query.get(prefix + suffix)
-                    if not bound:
-                        continue
-                    try:
-                        bound_text = iso(parse_iso(bound))
-                    except ValueError as error:
-                        raise InvalidInput(f"Invalid date: {error}.") from error
-                    found = value(view, path)
-                    if found is None or (found <= bound_text if above else found >= bound_text):
-                        keep = False
+            for path, above, bound_text in bounds:
+                found = value(view, path)
+                if found is None or (found <= bound_text if above else found >= bound_text):
+                    keep = False
             for name, field in (
                 ("vendorShipmentIdentifier", "vendorShipmentIdentifier"),
                 ("buyerReferenceNumber", "buyerReferenceNumber"),
@@ -1165,6 +1237,202 @@ class RetailWorld:
     def catalogue(self, account: str) -> list[dict[str, Any]]:
         return self._builder(self._account(account)).catalogue()
 
+    # Credit notes ----------------------------------------------------------------------------------
+    def _referenced_invoice(
+        self,
+        collection: str,
+        invoice: dict[str, Any],
+        where: str,
+        batch: dict[str, dict[str, Any]],
+        loaded: dict[str, dict[str, Any]],
+        errors: list[dict[str, str]],
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """The credit-note-invoice-exists rule: the one invoice a credit note's items reference, if any (an
+        earlier Invoice of the account, or one of the same submission); False when the rule is broken."""
+        numbers = sorted(
+            {
+                str(reference)
+                for item in invoice.get("items") or []
+                if (reference := (item.get("creditNoteDetails") or {}).get("referenceInvoiceNumber"))
+            }
+        )
+        if not numbers:
+            return True, None
+        if len(numbers) > 1:
+            errors.append(
+                violation(
+                    "credit-note-invoice-exists",
+                    where,
+                    f"referenceInvoiceNumber names {', '.join(numbers)}: one invoice only per credit note",
+                )
+            )
+            return False, None
+        number = numbers[0]
+        document = batch.get(number) or loaded.get(number)
+        if document is None:
+            document = self.store.get(collection, number)
+            if document is not None:
+                loaded[number] = document
+        if document is None or document["invoice"].get("invoiceType") == "CreditNote":
+            errors.append(
+                violation(
+                    "credit-note-invoice-exists",
+                    where,
+                    f"referenceInvoiceNumber {number} is not an invoice of this vendor",
+                )
+            )
+            return False, None
+        return True, document
+
+    def _credit_within_invoiced(
+        self,
+        where: str,
+        lines: list[tuple[str, str, int]],
+        pos: dict[str, StoredPurchaseOrder],
+        referenced: dict[str, Any] | None,
+        errors: list[dict[str, str]],
+    ) -> bool:
+        """The credit-note-quantity-within-invoiced rule; when it holds, the credited quantities are booked on
+        the purchase orders (and on the referenced invoice)."""
+        totals: dict[tuple[str, str], int] = {}
+        broken = False
+        for number, sequence, quantity in lines:
+            totals[(number, sequence)] = totals.get((number, sequence), 0) + quantity
+            if quantity <= 0:
+                errors.append(
+                    violation(
+                        "credit-note-quantity-within-invoiced",
+                        where,
+                        f"purchase order {number} item {sequence}: credited {quantity} eaches is not "
+                        "positive",
+                    )
+                )
+                broken = True
+        if broken:
+            return False
+        on_invoice: dict[tuple[str, str], int] = {}
+        if referenced is not None:
+            for number, sequence, quantity in referenced["lines"]:
+                on_invoice[(number, sequence)] = on_invoice.get((number, sequence), 0) + quantity
+        for (number, sequence), quantity in totals.items():
+            track = pos[number].tracking[sequence]
+            credited = int(track.get("credited", 0))
+            label = f"purchase order {number} item {sequence}"
+            if credited + quantity > track["invoiced"]:
+                detail = f"credited {credited} + {quantity} eaches exceeds invoiced {track['invoiced']}"
+            elif referenced is not None:
+                key = f"{number}/{sequence}"
+                already = int((referenced.get("credited") or {}).get(key, 0))
+                limit = on_invoice.get((number, sequence), 0)
+                if already + quantity <= limit:
+                    continue
+                detail = (
+                    f"credited {already} + {quantity} eaches exceeds the {limit} invoiced on invoice "
+                    f"{referenced['invoice'].get('id')}"
+                )
+            else:
+                continue
+            errors.append(violation("credit-note-quantity-within-invoiced", where, f"{label}: {detail}"))
+            broken = True
+        if broken:
+            return False
+        for (number, sequence), quantity in totals.items():
+            track = pos[number].tracking[sequence]
+            track["credited"] = int(track.get("credited", 0)) + quantity
+            if referenced is not None:
+                credited_on_invoice = referenced.setdefault("credited", {})
+                key = f"{number}/{sequence}"
+                credited_on_invoice[key] = int(credited_on_invoice.get(key, 0)) + quantity
+        return True
+
+    def _shipment_documents(self, collection: str, only: str | None) -> list[tuple[str, dict[str, Any]]]:
+        """A collection's shipment documents, or only the one with that identifier (a read by key)."""
+        if only is None:
+            return list(self.store.scan(collection))
+        document = self.store.get(collection, only)
+        return [] if document is None else [(only, document)]
+
+    # Receiving index -------------------------------------------------------------------------------
+    # The shipment confirmations still being received, per account ({identifier: receiveAt}), and when the
+    # earliest of them is due: a tick with nothing due reads one small document, never the ASNs.
+    def _confirm_shipments(self, account: str, body: Any, now: datetime) -> list[dict[str, str]]:
+        """SubmitShipmentConfirmations' processor: the rules, then accepted ASNs join the receiving index."""
+        errors = self._process_shipment_confirmations(account, body, now)
+        if errors:
+            return errors
+        collection = f"{ASN}:{account}"
+        due: dict[str, str] = {}
+        for confirmation in body.get("shipmentConfirmations") or []:
+            identifier = str(confirmation.get("shipmentIdentifier"))
+            document = self.store.get(collection, identifier)
+            if document is not None and not document.get("received"):
+                due[identifier] = document["receiveAt"]
+        if due:
+            self._index_receipts(account, due)
+        return errors
+
+    def receiving_pending(self, account: str) -> dict[str, str]:
+        """The account's shipment confirmations still to be received, with the time each is due."""
+        self._receiving_due()
+        document = self.store.get(RECEIVING, account)
+        return dict((document or {}).get("pending") or {})
+
+    def _receiving_due(self) -> dict[str, Any]:
+        """The index header ({"next": earliest due time or None}); built once from the ASNs when missing (a
+        fresh store, or one written before the index existed)."""
+        header = self.store.get(*RECEIVING_DUE)
+        if header is not None:
+            return header
+        earliest: str | None = None
+        for account in self.accounts.accounts.values():
+            pending = {
+                key: asn["receiveAt"]
+                for key, asn in self.store.scan(f"{ASN}:{account.name}")
+                if not asn.get("received")
+            }
+            self.store.put(RECEIVING, account.name, {"pending": pending})
+            if pending:
+                soonest = min(pending.values())
+                earliest = soonest if earliest is None else min(earliest, soonest)
+        header = {"next": earliest}
+        self.store.put(*RECEIVING_DUE, header)
+        return header
+
+    def _index_receipts(self, account: str, due: dict[str, str]) -> None:
+        header = self._receiving_due()
+        document = self.store.get(RECEIVING, account) or {}
+        pending = {**(document.get("pending") or {}), **due}
+        self.store.put(RECEIVING, account, {"pending": pending})
+        soonest = min(due.values())
+        if header.get("next") is None or soonest < header["next"]:
+            self.store.put(*RECEIVING_DUE, {"next": soonest})
+
+    def _receive(self, account: str, identifier: str, stamp: str) -> str | None:
+        """Receive one shipment confirmation if it is due: None once it is received (or gone), else the time
+        it is due (its document is the authority: a Replace may have moved it)."""
+        collection = f"{ASN}:{account}"
+        asn = self.store.get(collection, identifier)
+        if asn is None or asn.get("received"):
+            return None
+        if asn["receiveAt"] > stamp:
+            return str(asn["receiveAt"])
+        touched: dict[str, StoredPurchaseOrder] = {}
+        for number, sequence, quantity in asn["lines"]:
+            po = touched.get(number) or self._load(account, number)
+            if po is None:
+                continue
+            touched[number] = po
+            track = po.tracking[sequence]
+            track["received"] = min(track["shipped"], track["received"] + quantity)
+            track["lastReceiveDate"] = asn["receiveAt"]
+            po.updated = max(po.updated, asn["receiveAt"])
+        for po in touched.values():
+            po.close_if_done(asn["receiveAt"])
+            self.table.put(po.to_row())
+        asn["received"] = True
+        self.store.put(collection, identifier, asn)
+        return None
+
 
 def _foreign_selling_party(
     document: dict[str, Any], vendor_codes: set[str], where: str
@@ -1174,3 +1442,37 @@ def _foreign_selling_party(
     if party in vendor_codes:
         return None
     return violation("asn-selling-party", where, f"sellingParty {party} is not a vendor code of the account")
+
+
+# Receiving index: the pending shipment confirmations per account, and when the next one is due.
+RECEIVING = "retail.receiving"
+RECEIVING_DUE = ("retail.receiving-due", "next")
+# The creditNoteDetails references of Amazon's model, one of which every credit note item must give.
+CREDIT_NOTE_REFERENCES = (
+    "referenceInvoiceNumber",
+    "returnsReferenceNumber",
+    "coopReferenceNumber",
+    "debitNoteNumber",
+)
+
+
+def _credit_note_references(item: dict[str, Any]) -> bool:
+    """The credit-note-reference rule for one item."""
+    details = item.get("creditNoteDetails") or {}
+    return any(details.get(name) for name in CREDIT_NOTE_REFERENCES)
+
+
+def _item_label(item: dict[str, Any]) -> str:
+    return str(item.get("amazonProductIdentifier") or item.get("vendorProductIdentifier"))
+
+
+def _invoiced_purchase_order(referenced: dict[str, Any], item: dict[str, Any]) -> str | None:
+    """The PO under which the referenced invoice billed the item (by ASIN, else vendor SKU), if it did."""
+    for field in ("amazonProductIdentifier", "vendorProductIdentifier"):
+        wanted = item.get(field)
+        if not wanted:
+            continue
+        for line in referenced["invoice"].get("items") or []:
+            if line.get(field) == wanted and line.get("purchaseOrderNumber"):
+                return str(line["purchaseOrderNumber"])
+    return None

@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from mockserver.accounts import load_accounts
-from mockserver.domain.clock import SandboxClock
 from mockserver.domain.retail.service import RetailWorld
-from mockserver.settings import Settings
-from mockserver.store import MemoryStore
 from mockserver.store.purchase_orders import (
     MemoryPurchaseOrderTable,
     PurchaseOrderQuery,
     PurchaseOrderTable,
     SqlitePurchaseOrderTable,
 )
-
-FROZEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+from tests.unit.domain.world_support import frozen_world
 
 
 def _world(table: PurchaseOrderTable, seed: int = 7, size: int = 40) -> RetailWorld:
-    store = MemoryStore()
-    clock = SandboxClock(store)
-    clock.freeze(FROZEN)
-    world = RetailWorld(
-        load_accounts(Settings().fixtures_dir),
-        store,
-        table,
-        clock,
-        seed=seed,
-        seed_size=size,
-        processing_delay=0,
-    )
-    world.ensure_seeded()
-    return world
+    return frozen_world(table, seed=seed, size=size)
 
 
 def _documents(table: PurchaseOrderTable, account: str) -> list[dict[str, object]]:
