@@ -16,6 +16,9 @@ from mockserver.settings import Settings
 
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # "Task queue depth is N" on every request that waits for a free thread: the normal state of a loaded
+    # emulator, not news worth a line each.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
     # What start-up built (contracts, validators, the seeded world) lives as long as the process: out of the
