@@ -1,12 +1,12 @@
 """Usage plans through HTTP: a token bucket per operation, selling partner and application; Amazon's 429.
 
 The server here runs at a fifth of Amazon's rates (rate_scale 0.2): getPurchaseOrders (10/s, burst 10) becomes
-2 requests a second with a burst of 2. A refill takes 0.5 s: ten times what a burst and its refusals take.
+2 requests a second with a burst of 2. The buckets' clock moves only when a test advances it, so a refill
+happens exactly where a test says and never because the machine was slow between two calls.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,11 +42,29 @@ QUOTA_EXCEEDED = {
 }
 
 
+class ManualClock:
+    """Monotonic seconds that pass only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+CLOCK = ManualClock()
+
+
 @pytest.fixture(scope="module")
 def throttled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
     data_dir: Path = tmp_path_factory.mktemp("throttled")
     running = start_emulator(data_dir=data_dir, store="memory", rate_scale=RATE_SCALE)
-    # The first answer of an operation compiles its schemas; warm up so that bursts are not spread over time.
+    # Buckets refill on a clock the tests move: a slow machine must not refill a bucket between two calls.
+    running.sandbox.throttle.clock = CLOCK
+    # Each caller's first answer of each operation, once (compiled schemas, issued tokens) before any test.
     for path in WARM_UP:
         for account, application in CALLERS:
             # The example PO belongs to acme-na: another account gets Amazon's 404, metered all the same.
@@ -100,7 +118,7 @@ def test_burst_is_served_then_quota_exceeded(throttled: RunningEmulator) -> None
 def test_quota_refills_at_the_plan_rate(throttled: RunningEmulator) -> None:
     spend_burst(throttled)
 
-    time.sleep(REFILL * 1.5)  # one and a half requests' worth
+    CLOCK.advance(REFILL * 1.5)  # one and a half requests' worth
 
     assert call(throttled).status_code == 200
     assert_throttled(call(throttled))
@@ -111,7 +129,7 @@ def test_throttled_calls_spend_no_quota(throttled: RunningEmulator) -> None:
     for _ in range(10):
         assert_throttled(call(throttled))
 
-    time.sleep(REFILL * 1.5)
+    CLOCK.advance(REFILL * 1.5)
 
     # Had the ten refused calls been charged, the bucket would still be far below one request.
     assert call(throttled).status_code == 200
