@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from mockserver import wire
+
 Document = dict[str, Any]
+
+
+def copy_document(document: Any) -> Any:
+    """A private copy sharing nothing with `document`, through JSON as the SQLite stores keep documents (so
+    every store hands back the same values), and several times faster than `copy.deepcopy` for these."""
+    try:
+        return wire.loads(wire.dumps(document))
+    except (TypeError, ValueError):  # not JSON-shaped at all: still a private copy
+        return copy.deepcopy(document)
 
 
 class Store(Protocol):

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Iterator
-from typing import Any
 
-from mockserver import wire
-from mockserver.store.base import Document
-
-
-def _copy(document: Any) -> Any:
-    """A private copy, through JSON as the SQLite store keeps documents (so both hand back the same
-    values), and several times faster than `copy.deepcopy` for documents of this kind."""
-    try:
-        return wire.loads(wire.dumps(document))
-    except (TypeError, ValueError):  # not JSON-shaped at all: still a private copy
-        return copy.deepcopy(document)
+from mockserver.store.base import Document, copy_document
 
 
 class MemoryStore:
@@ -27,18 +15,18 @@ class MemoryStore:
 
     def get(self, collection: str, key: str) -> Document | None:
         document = self._collections.get(collection, {}).get(key)
-        return _copy(document) if document is not None else None
+        return copy_document(document) if document is not None else None
 
     def put(self, collection: str, key: str, document: Document) -> None:
         with self._lock:
-            self._collections.setdefault(collection, {})[key] = _copy(document)
+            self._collections.setdefault(collection, {})[key] = copy_document(document)
 
     def put_if_absent(self, collection: str, key: str, document: Document) -> bool:
         with self._lock:
             documents = self._collections.setdefault(collection, {})
             if key in documents:
                 return False
-            documents[key] = _copy(document)
+            documents[key] = copy_document(document)
             return True
 
     def delete(self, collection: str, key: str) -> bool:
@@ -49,7 +37,7 @@ class MemoryStore:
         with self._lock:
             items = list(self._collections.get(collection, {}).items())
         for key, document in items:
-            yield key, _copy(document)
+            yield key, copy_document(document)
 
     def count(self, collection: str) -> int:
         return len(self._collections.get(collection, {}))

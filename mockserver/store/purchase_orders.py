@@ -21,48 +21,32 @@ the bodies read last (`_DecodedDocuments`), shared the same way.
 from __future__ import annotations
 
 import bisect
-import copy
 import itertools
-import json
 import os
 import queue
 import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-import orjson
+from mockserver import wire
+from mockserver.store.base import copy_document
 
 CONFIRMATION_STATUSES = ("ACCEPTED", "PARTIALLY_ACCEPTED", "REJECTED", "UNCONFIRMED")
 RECEIVE_STATUSES = ("NOT_RECEIVED", "PARTIALLY_RECEIVED", "RECEIVED")
 
 
 def encode_document(document: dict[str, Any]) -> str:
-    try:
-        return orjson.dumps(document).decode()
-    except TypeError:  # beyond orjson (an integer over 64 bits): the standard library
-        return json.dumps(document, separators=(",", ":"))
+    return wire.dumps(document).decode()
 
 
 def decode_document(body: str | bytes) -> dict[str, Any]:
-    try:
-        document: dict[str, Any] = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        document = json.loads(body)
+    document: dict[str, Any] = wire.loads(body)
     return document
-
-
-def copy_document(document: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy sharing nothing with `document` (orjson's round trip beats `copy.deepcopy` tenfold)."""
-    try:
-        copied: dict[str, Any] = orjson.loads(orjson.dumps(document))
-    except (TypeError, orjson.JSONDecodeError):
-        copied = copy.deepcopy(document)
-    return copied
 
 
 @dataclass(slots=True)
@@ -202,21 +186,7 @@ class PurchaseOrderTable(Protocol):
 
 
 def _copy_row(row: PurchaseOrderRow) -> PurchaseOrderRow:
-    return PurchaseOrderRow(
-        account=row.account,
-        number=row.number,
-        created=row.created,
-        updated=row.updated,
-        state=row.state,
-        vendor_code=row.vendor_code,
-        ship_to=row.ship_to,
-        changed=row.changed,
-        is_changed=row.is_changed,
-        has_cancelled=row.has_cancelled,
-        confirmation=row.confirmation,
-        receiving=row.receiving,
-        document=copy_document(row.document),
-    )
+    return replace(row, document=copy_document(row.document))
 
 
 _Key = tuple[str, str]  # (created, number): the sort key of a row

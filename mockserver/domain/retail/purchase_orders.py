@@ -3,12 +3,10 @@ shipped, received, invoiced, cancelled quantities, in eaches), and the views the
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from mockserver.store.base import copy_document
 from mockserver.store.purchase_orders import PurchaseOrderRow
 
 
@@ -47,15 +45,6 @@ def _statuses(present: set[str]) -> str:
     if len(present) == 1:
         return f",{next(iter(present))},"
     return "," + ",".join(sorted(present)) + ","
-
-
-def private_copy(document: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of a JSON document that shares nothing with it (orjson's round trip is the fastest)."""
-    try:
-        copied: dict[str, Any] = orjson.loads(orjson.dumps(document))
-    except TypeError:  # beyond orjson (an integer over 64 bits): the slow way
-        copied = copy.deepcopy(document)
-    return copied
 
 
 def new_tracking(order: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -192,7 +181,7 @@ class StoredPurchaseOrder:
     @classmethod
     def editable(cls, row: PurchaseOrderRow) -> StoredPurchaseOrder:
         """A private copy of a stored row, to change and store anew (`table.put(po.to_row())`)."""
-        document = private_copy(row.document)
+        document = copy_document(row.document)
         return cls(row.account, document["order"], document["tracking"], document["updated"])
 
     # Views -----------------------------------------------------------------------------------------
