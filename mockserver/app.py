@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
+from flask.json.provider import DefaultJSONProvider
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 from werkzeug.wrappers import Request
 
+from mockserver import wire
 from mockserver.accounts import AccountDirectory, load_accounts
 from mockserver.chaos.engine import ChaosEngine
 from mockserver.chaos.plan import load_plan
@@ -25,6 +28,7 @@ from mockserver.control.blueprint import create_control_blueprint
 from mockserver.control.clock import create_clock_blueprint
 from mockserver.control.faults import create_faults_blueprint
 from mockserver.control.guard import admin_token_gate
+from mockserver.control.inputs import AdminInputError
 from mockserver.control.reports import create_reports_blueprint
 from mockserver.domain.clock import SandboxClock
 from mockserver.domain.retail.service import RetailWorld
@@ -42,6 +46,7 @@ from mockserver.pipeline.validate import NO_BODY, RequestValidator
 from mockserver.sandbox import static_cases
 from mockserver.settings import Settings, load_settings
 from mockserver.store import Store, open_store
+from mockserver.store.base import StoreCorruption
 from mockserver.store.purchase_orders import open_purchase_order_table
 
 if TYPE_CHECKING:
@@ -50,11 +55,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-OFFICIAL_MODELS_SUBDIR = "official-models"
 STATIC_MODELS_MISSING = (
-    "Static sandbox mode needs Amazon's official models, which carry the static cases: start with "
-    "`vendor-sandbox serve --mode static --contracts DIR` (DIR: the models/ folder of Amazon's "
-    "selling-partner-api-models repository) or run `vendor-sandbox contracts fetch` first."
+    "Static sandbox mode needs Amazon's official models, which carry the static cases: run "
+    "`vendor-sandbox contracts fetch` once (they are kept in the user cache, where the server and the pytest "
+    "plugin look), or point `--models-dir` / VENDOR_SANDBOX_MODELS_DIR at the models/ folder of Amazon's "
+    "selling-partner-api-models repository."
 )
 
 
@@ -63,6 +68,7 @@ class Sandbox:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._store_failure: str | None = None
         self.registry = OperationRegistry.from_directory(settings.contracts_dir)
         self.static_registry = self._static_registry()
         self.accounts: AccountDirectory = load_accounts(settings.fixtures_dir)
@@ -76,7 +82,7 @@ class Sandbox:
             overrides=self.accounts.usage_plans,
         )
         self.validator = RequestValidator(settings.max_body_bytes)
-        self.journal = Journal(settings.journal_size)
+        self.journal = Journal(settings.journal_size, settings.journal_bytes)
         self.chaos = ChaosEngine(settings.seed)
         if settings.faults_file is not None:
             self.chaos.load(load_plan(settings.faults_file))
@@ -106,24 +112,31 @@ class Sandbox:
             default_mode=settings.mode,
             static_registry=self.static_registry,
             static_answer=self._static_answer,
-            static_unavailable=STATIC_MODELS_MISSING,
+            static_unavailable=self.static_models_missing,
             validate_responses=settings.validate_responses,
             strict=self.strict,
             faults=FaultStage(self.chaos),
+            internal_failure_seen=self._note_store_failure,
         )
 
     def _static_registry(self) -> OperationRegistry | None:
         if any(operation.static_cases for operation in self.registry.operations):
             return self.registry
-        fetched = self.settings.data_dir / OFFICIAL_MODELS_SUBDIR
-        if fetched.is_dir():
+        models = self.settings.official_models_dir
+        if models.is_dir():
             try:
-                return OperationRegistry.from_directory(fetched)
+                return OperationRegistry.from_directory(models)
             except ContractError:
-                log.warning("ignoring unreadable official models in %s", fetched)
+                if self.settings.mode == "static":
+                    raise
+                log.warning("ignoring unreadable official models in %s", models)
         if self.settings.mode == "static":
-            raise ContractError(STATIC_MODELS_MISSING)
+            raise ContractError(self.static_models_missing)
         return None
+
+    @property
+    def static_models_missing(self) -> str:
+        return f"{STATIC_MODELS_MISSING} (Looked in {self.settings.official_models_dir}.)"
 
     @property
     def static_case_count(self) -> int:
@@ -175,6 +188,15 @@ class Sandbox:
             for operation in self.registry.operations
         ]
 
+    def _note_store_failure(self, error: Exception) -> None:
+        """A call failed because the store could not be read: the health call says so from now on."""
+        if isinstance(error, StoreCorruption | sqlite3.DatabaseError):
+            self._store_failure = f"{type(error).__name__}: {error}"
+
+    def store_problem(self) -> str | None:
+        """What makes the store unusable now (for the health call), or None."""
+        return self._store_failure or self.store.problem() or self.purchase_orders.problem()
+
     def reset(self) -> None:
         """Back to the seeded state: journal and usage-plan buckets emptied, issued tokens kept."""
         self.journal.clear()
@@ -184,6 +206,7 @@ class Sandbox:
         self.strict.reset()
         self.chaos.reset()
         self.gateway.response_checks.reset()
+        self._store_failure = None
 
     def close(self) -> None:
         self.purchase_orders.close()
@@ -203,6 +226,14 @@ def _json_error(error: SpApiError, request_id: str | None = None) -> Response:
     )
 
 
+class InputJsonProvider(DefaultJSONProvider):
+    """Flask's JSON, reading request bodies as every other input is read (wire.loads_input): too deep a body,
+    or an integer too long to convert, is a ValueError that `get_json` handles, never a RecursionError."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return wire.loads_input(s)
+
+
 class _AnyPathConverter(PathConverter):
     """Werkzeug's `path`, but `.` also matches a newline: a path parameter may hold `%0A` once decoded,
     and such a request must still reach the gateway (routing, auth, validation) rather than Flask's 404."""
@@ -214,11 +245,19 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = (settings or load_settings()).with_overrides(**overrides).validated()
     sandbox = Sandbox(settings)
     app = Flask(__name__)
+    app.json = InputJsonProvider(app)
     # Never SERVER_NAME: any Host header must be served.
     app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
     app.extensions["vendor_sandbox"] = sandbox
 
-    app.before_request(admin_token_gate(settings.extra.get("admin_token")))
+    app.before_request(admin_token_gate(settings.admin_token))
+
+    @app.after_request
+    def request_id(response: Response) -> Response:
+        """Every answer carries a request id, as Amazon's do: LWA, consent and admin calls too."""
+        response.headers.setdefault("x-amzn-RequestId", unique_id())
+        return response
+
     app.register_blueprint(create_lwa_blueprint(sandbox.tokens, sandbox.accounts))
     app.view_functions["lwa.token"] = wrap_lwa_view(
         app.view_functions["lwa.token"], sandbox.chaos, sandbox.accounts, sandbox.journal
@@ -234,6 +273,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.add_url_rule("/", "sp_api_root", sp_api, methods=ALL_METHODS)
     app.url_map.converters["anypath"] = _AnyPathConverter
     app.add_url_rule("/<anypath:path>", "sp_api", sp_api, methods=ALL_METHODS)
+
+    @app.errorhandler(AdminInputError)
+    def admin_input_error(error: AdminInputError) -> Response:
+        return Response(
+            json.dumps(error.body()),
+            status=400,
+            headers={"x-amzn-RequestId": unique_id()},
+            content_type="application/json",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

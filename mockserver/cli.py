@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mockserver.settings import Settings, load_settings
+from mockserver import __version__
+from mockserver.settings import Settings, SettingsError, load_settings
 
 
 def _settings_from(arguments: argparse.Namespace) -> Settings:
@@ -20,6 +21,7 @@ def _settings_from(arguments: argparse.Namespace) -> Settings:
         "mode": arguments.mode,
         "region": arguments.region,
         "contracts_dir": arguments.contracts,
+        "models_dir": arguments.models_dir,
         "seed": arguments.seed,
         "faults_file": arguments.faults,
         "rate_scale": arguments.rate_scale,
@@ -27,42 +29,39 @@ def _settings_from(arguments: argparse.Namespace) -> Settings:
         "seed_size": arguments.seed_size,
         "processing_delay": arguments.processing_delay,
         "journal_size": arguments.journal_size,
+        "journal_bytes": arguments.journal_bytes,
         "workers": arguments.workers,
         "threads": arguments.threads,
+        "admin_token": arguments.admin_token,
     }
     if arguments.no_rate_limits:
         overrides["rate_limits"] = False
     if getattr(arguments, "strict", False):
         overrides["strict"] = True
-    settings = load_settings(Path(arguments.config) if arguments.config else None, **overrides)
-    if arguments.admin_token:
-        settings = settings.with_overrides(extra={**settings.extra, "admin_token": arguments.admin_token})
-    return settings
+    return load_settings(Path(arguments.config) if arguments.config else None, **overrides)
+
+
+def _fail(message: object) -> int:
+    print(f"vendor-sandbox: {message}", file=sys.stderr)
+    return 2
 
 
 def _serve(arguments: argparse.Namespace) -> int:
+    from mockserver.chaos.plan import PlanError
     from mockserver.contracts.loader import ContractError
+    from mockserver.resources import MissingDataError
+    from mockserver.server import ServeError, StoreDamaged, serve
 
     try:
         settings = _settings_from(arguments)
-    except ValueError as error:
-        print(f"vendor-sandbox: {error}", file=sys.stderr)
-        return 2
-    if settings.workers != 1:
-        print(
-            "vendor-sandbox: --workers N needs state shared between processes (the Redis store), which this "
-            "version does not have yet; serve with one process (the default).",
-            file=sys.stderr,
-        )
-        return 2
-    from mockserver.chaos.plan import PlanError
-    from mockserver.server import serve
-
-    try:
-        return serve(settings)
-    except (ContractError, PlanError) as error:
-        print(f"vendor-sandbox: {error}", file=sys.stderr)
-        return 2
+        if settings.workers != 1:
+            raise SettingsError(
+                "--workers N needs state shared between processes (the Redis store), which this version "
+                "does not have yet; serve with one process (the default)"
+            )
+        return serve(settings, reset=arguments.reset)
+    except (SettingsError, ServeError, StoreDamaged, ContractError, PlanError, MissingDataError) as error:
+        return _fail(error)
 
 
 def _accounts(arguments: argparse.Namespace) -> int:
@@ -107,7 +106,13 @@ def _contracts_diff(arguments: argparse.Namespace) -> int:
 def _contracts_fetch(arguments: argparse.Namespace) -> int:
     from mockserver.contracts.fetch import FetchError, fetch_official_models
 
-    target = Path(arguments.output) if arguments.output else Path(arguments.data_dir) / "official-models"
+    if arguments.output:
+        target = Path(arguments.output)
+    else:
+        try:
+            target = load_settings().official_models_dir
+        except SettingsError as error:
+            return _fail(error)
     try:
         written = fetch_official_models(arguments.url, target)
     except FetchError as error:
@@ -139,12 +144,38 @@ def _coverage(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _health(arguments: argparse.Namespace) -> int:
+    """Exit 0 when the emulator at the URL answers its health call with ok (a container's healthcheck)."""
+    import requests
+
+    url = arguments.url
+    if url is None:
+        try:
+            port = load_settings().port
+        except SettingsError as error:
+            return _fail(error)
+        url = f"http://127.0.0.1:{port}"
+    try:
+        response = requests.get(f"{url.rstrip('/')}/_sandbox/health", timeout=arguments.timeout)
+        body = response.json()
+    except (requests.RequestException, ValueError) as error:
+        print(f"vendor-sandbox: no health answer from {url}: {error}", file=sys.stderr)
+        return 1
+    if response.status_code != 200 or body.get("status") != "ok":
+        problem = body.get("store", {}).get("problem") if isinstance(body, dict) else None
+        print(f"vendor-sandbox: {url} is not healthy: {problem or response.text[:200]}", file=sys.stderr)
+        return 1
+    print(f"{url}: ok")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mockserver.contracts.fetch import DEFAULT_MODELS_URL
 
     parser = argparse.ArgumentParser(
         prog="vendor-sandbox", description="Local emulator of Amazon's Selling Partner API Vendor APIs."
     )
+    parser.add_argument("--version", action="version", version=f"vendor-sandbox {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the emulator")
@@ -155,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--mode", choices=("dynamic", "static"), default=None, help="default dynamic")
     serve.add_argument("--region", choices=("na", "eu", "fe"), default=None, help="default na")
     serve.add_argument("--contracts", default=None, help="serve from this directory of contracts instead")
+    serve.add_argument(
+        "--models-dir",
+        default=None,
+        help="Amazon's official models, for static mode (default: where `contracts fetch` puts them)",
+    )
     serve.add_argument("--seed", type=int, default=None, help="seed for generated data")
     serve.add_argument("--rate-scale", type=float, default=None, help="multiply every rate and burst")
     serve.add_argument("--no-rate-limits", action="store_true", help="turn throttling off")
@@ -167,17 +203,30 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--processing-delay", type=float, default=None, help="seconds before a transaction is decided (1)"
     )
-    serve.add_argument("--journal-size", type=int, default=None, help="journal entries kept")
+    serve.add_argument("--journal-size", type=int, default=None, help="journal entries kept (10000)")
+    serve.add_argument(
+        "--journal-bytes", type=int, default=None, help="bytes of recorded exchanges kept (32 MiB)"
+    )
     serve.add_argument("--workers", type=int, default=None, help="processes (1 until a shared store exists)")
     serve.add_argument("--threads", type=int, default=None, help="threads of the WSGI server (default 8)")
     serve.add_argument("--admin-token", default=None, help="require this bearer token on /_sandbox/")
     serve.add_argument("--config", default=None, help="YAML settings file")
+    serve.add_argument(
+        "--reset", action="store_true", help="remove the data directory's state first: a new seeded world"
+    )
     serve.set_defaults(handler=_serve)
 
     accounts = commands.add_parser("accounts", help="list the demo accounts and their credentials")
     accounts.add_argument("--json", action="store_true", help="print a JSON list")
     accounts.add_argument("--data-dir", default=None, help="accepted and ignored: credentials are fixed")
     accounts.set_defaults(handler=_accounts)
+
+    health = commands.add_parser("health", help="exit 0 when a running emulator is healthy")
+    health.add_argument(
+        "--url", default=None, help="the emulator (default http://127.0.0.1:PORT of the settings)"
+    )
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer")
+    health.set_defaults(handler=_health)
 
     coverage = commands.add_parser("coverage", help="how each operation is answered")
     coverage.add_argument("--markdown", action="store_true", help="the Markdown table of docs/COVERAGE.md")
@@ -192,8 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff.set_defaults(handler=_contracts_diff)
     fetch = contract_commands.add_parser("fetch", help="download Amazon's official models (for static mode)")
     fetch.add_argument("--url", default=DEFAULT_MODELS_URL, help="zip archive of the models repository")
-    fetch.add_argument("--data-dir", default=".vendor-sandbox", help="data directory to store them in")
-    fetch.add_argument("--output", default=None, help="store them here instead of DATA_DIR/official-models")
+    fetch.add_argument(
+        "--output",
+        default=None,
+        help="store them here instead of the shared models directory (VENDOR_SANDBOX_MODELS_DIR, "
+        "default ~/.cache/vendor-sandbox/official-models), where serve and the pytest plugin look",
+    )
     fetch.set_defaults(handler=_contracts_fetch)
     from mockserver.toolkit_cli import add_toolkit_commands
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from mockserver import wire
 
 REDACTED = "***"
 _SECRET_FIELDS = frozenset(
@@ -62,8 +63,8 @@ def _readable(body: Any) -> Any:
     if not body:
         return None
     try:
-        return redact(json.loads(body))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        return redact(wire.loads_input(bytes(body)))
+    except wire.InvalidJson:  # kept as it came: not JSON, or JSON no part of the emulator would read
         return body.decode("utf-8", errors="replace")
 
 
@@ -120,9 +121,35 @@ def _redact_list(value: list[Any]) -> list[Any]:
     ]
 
 
+# What an entry costs beyond its bodies and headers: the entry object, its fields, dicts and strings.
+ENTRY_OVERHEAD_BYTES = 1024
+
+
+def entry_bytes(entry: JournalEntry) -> int:
+    """About how much memory an entry holds: its bodies (kept as the bytes that crossed the wire), its
+    headers and query, and a fixed overhead."""
+    size = ENTRY_OVERHEAD_BYTES
+    for body in (entry.request_body, entry.response_body):
+        if isinstance(body, bytes | bytearray | str):
+            size += len(body)
+        elif body is not None:
+            size += len(wire.dumps(body))
+    size += sum(len(name) + len(str(value)) for name, value in entry.request_headers.items())
+    size += sum(len(name) + len(str(values)) for name, values in entry.query.items())
+    return size
+
+
 class Journal:
-    def __init__(self, size: int) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=max(1, size))
+    """The newest exchanges, at most `size` entries and about `max_bytes` of memory: the oldest go first.
+
+    A byte budget as well as a count, because entries differ by orders of magnitude: a page of 100 purchase
+    orders is ~170 KB, a token exchange well under 1 KB."""
+
+    def __init__(self, size: int, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.size = max(1, size)
+        self.max_bytes = max(1, max_bytes)
+        self._entries: deque[tuple[JournalEntry, int]] = deque()
+        self._bytes = 0
         self._sequence = 0
         self._lock = threading.Lock()
 
@@ -132,16 +159,30 @@ class Journal:
             return self._sequence
 
     def record(self, entry: JournalEntry) -> None:
+        cost = entry_bytes(entry)
         with self._lock:
-            self._entries.append(entry)
+            self._entries.append((entry, cost))
+            self._bytes += cost
+            # The newest entry stays even when it alone is over the budget: the last exchange is always there.
+            while len(self._entries) > 1 and (len(self._entries) > self.size or self._bytes > self.max_bytes):
+                _, dropped = self._entries.popleft()
+                self._bytes -= dropped
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
-            return list(self._entries)
+            return [entry for entry, _ in self._entries]
 
     def query(
         self,

@@ -66,9 +66,10 @@ def _verify_server(arguments: argparse.Namespace) -> int:
             **credentials,
         )
     except ModuleNotFoundError as error:
+        from mockserver.testing import TOOLKIT_INSTALL
+
         print(
-            f"vendor-sandbox: verify-server needs {error.name}: install the toolkit with "
-            "`pip install -e '.[test]'`",
+            f"vendor-sandbox: verify-server needs {error.name}: install the toolkit with `{TOOLKIT_INSTALL}`",
             file=sys.stderr,
         )
         return 2
@@ -109,6 +110,7 @@ def _report_conformance(arguments: argparse.Namespace) -> int:
 def _proxy(arguments: argparse.Namespace) -> int:
     from mockserver.contracts.loader import ContractError
     from mockserver.proxy import serve_proxy
+    from mockserver.server import ServeError
 
     try:
         return serve_proxy(
@@ -118,17 +120,18 @@ def _proxy(arguments: argparse.Namespace) -> int:
             contracts=Path(arguments.contracts) if arguments.contracts else None,
             har=Path(arguments.har) if arguments.har else None,
         )
-    except (ValueError, ContractError, OSError) as error:
+    except (ValueError, ContractError, OSError, ServeError) as error:
         print(f"vendor-sandbox proxy: {_reason(error)}", file=sys.stderr)
         return 2
 
 
 def _replay(arguments: argparse.Namespace) -> int:
     from mockserver.proxy import RecordingError, serve_replay
+    from mockserver.server import ServeError
 
     try:
         return serve_replay(Path(arguments.recording), host=arguments.host, port=arguments.port)
-    except (RecordingError, OSError) as error:
+    except (RecordingError, OSError, ServeError) as error:
         print(f"vendor-sandbox replay: {_reason(error)}", file=sys.stderr)
         return 2
 

@@ -15,6 +15,9 @@ def pytest_configure(config: pytest.Config) -> None:
     import tempfile
 
     os.environ.setdefault("VENDOR_SANDBOX_CACHE_DIR", tempfile.mkdtemp(prefix="vendor-sandbox-cache-"))
+    # Amazon's models fetched on this machine must not change what the tests see: none unless a test says so.
+    scratch = os.environ["VENDOR_SANDBOX_CACHE_DIR"]
+    os.environ["VENDOR_SANDBOX_MODELS_DIR"] = os.path.join(scratch, "no-models")
 
 
 if TYPE_CHECKING:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,11 +122,51 @@ def build_effect(name: str, params: Params, rng: random.Random) -> FaultEffect:
     if action is None:
         raise ActionError(f"unknown fault action {name!r}; known: {', '.join(sorted(ACTIONS))}")
     try:
-        return action(params, rng)
+        effect = action(params, rng)
     except ActionError:
         raise
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise ActionError(f"bad parameters for fault action {name!r}: {error}") from error
+    problem = _unusable(effect)
+    if problem is not None:
+        raise ActionError(f"bad parameters for fault action {name!r}: {problem}")
+    return effect
+
+
+# Bounds on what any action (a user's own included) may ask of the server: a delay holds a worker thread, and
+# an answer's status and headers must be ones HTTP can carry.
+MAX_DELAY_SECONDS = 600.0
+MAX_STORM_SECONDS = 86_400.0
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+
+
+def _unusable(effect: FaultEffect) -> str | None:
+    """What makes an effect impossible to carry out, or None."""
+    durations = [("delay", effect.delay, MAX_DELAY_SECONDS)]
+    if effect.trickle is not None:
+        chunk, interval, limit = effect.trickle
+        if not 1 <= chunk <= 1_048_576:
+            return "chunk_bytes must be from 1 to 1048576"
+        durations += [("interval", interval, MAX_DELAY_SECONDS), ("max_seconds", limit, MAX_DELAY_SECONDS)]
+    if effect.storm is not None:
+        if not (math.isfinite(effect.storm.rate) and effect.storm.rate > 0) or effect.storm.burst > 1_000_000:
+            return "a storm needs a finite rate above 0 and a burst of at most 1000000"
+        durations.append(("seconds", effect.storm.seconds, MAX_STORM_SECONDS))
+    for name, value, limit in durations:
+        if not (math.isfinite(value) and 0 <= value <= limit):
+            return f"{name} must be from 0 to {limit:g} seconds"
+    if effect.truncate_keep is not None and effect.truncate_keep < 0:
+        return "keep must not be negative"
+    if effect.truncate_fraction is not None and not 0 <= effect.truncate_fraction < 1:
+        return "fraction must be at least 0 and below 1"
+    if effect.error is not None:
+        if not 100 <= effect.error.status <= 599:
+            return "status must be an HTTP status code (100 to 599)"
+        for header_name, header_value in effect.error.headers.items():
+            if not _HEADER_NAME.fullmatch(header_name) or not _HEADER_VALUE.fullmatch(header_value):
+                return f"header {header_name[:40]!r} is not a valid HTTP header name and value"
+    return None
 
 
 def check_action(name: str, params: Params) -> None:
@@ -139,9 +180,12 @@ def _number(params: Params, name: str, default: float | None = None, minimum: fl
         raise ActionError(f"missing parameter {name!r}")
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ActionError(f"parameter {name!r} must be a number")
-    number = float(value)
-    if math.isnan(number) or number < minimum:
-        raise ActionError(f"parameter {name!r} must be at least {minimum}")
+    try:
+        number = float(value) if len(str(value)) <= 40 else math.nan
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < minimum:
+        raise ActionError(f"parameter {name!r} must be a finite number of at least {minimum}")
     return number
 
 

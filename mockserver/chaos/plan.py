@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from mockserver import wire
 from mockserver.chaos.rules import RuleError
 
 FAULT_HEADER = "x-vendor-sandbox-fault"
@@ -78,8 +79,8 @@ def load_plan(path: Path) -> FaultPlan:
 
 def _scalar(text: str) -> Any:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
+        return wire.loads_input(text)
+    except wire.InvalidJson:
         return text
 
 
@@ -90,9 +91,9 @@ def parse_fault_header(value: str) -> tuple[str, dict[str, Any]]:
         raise RuleError(f"{FAULT_HEADER} is empty")
     if value.startswith("{"):
         try:
-            document = json.loads(value)
-        except json.JSONDecodeError as error:
-            raise RuleError(f"{FAULT_HEADER} is not valid JSON: {error}") from error
+            document = wire.loads_input(value)
+        except wire.InvalidJson as error:
+            raise RuleError(f"{FAULT_HEADER} is not usable JSON: {error}") from error
         if not isinstance(document, dict) or not isinstance(document.get("action"), str):
             raise RuleError(f"{FAULT_HEADER} JSON needs an `action`")
         action = document.pop("action")

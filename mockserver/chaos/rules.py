@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import math
 import random
 import threading
 import time
@@ -131,6 +132,8 @@ class FaultRule:
         if not isinstance(header, Mapping):
             raise RuleError("header must be a mapping of header name to value")
         nth_value = data.get("nth")
+        if nth_value is not None and not isinstance(nth_value, int | list | tuple):
+            raise RuleError("nth must be a positive integer or a list of them")
         nth = (nth_value,) if isinstance(nth_value, int) else tuple(nth_value or ())
         if any(isinstance(item, bool) or not isinstance(item, int) or item < 1 for item in nth):
             raise RuleError("nth must be a positive integer or a list of them")
@@ -248,7 +251,7 @@ def _window(value: Any) -> tuple[float, float] | None:
         low, high = float(start), float(end)
     except (TypeError, ValueError) as error:
         raise RuleError("window start and end must be numbers") from error
-    if low < 0 or high < low:
+    if math.isnan(low) or math.isnan(high) or low < 0 or high < low:
         raise RuleError("window needs 0 <= start <= end")
     return (low, high)
 

@@ -9,11 +9,14 @@ connection, malformed JSON, or a 403 for an expired token. Each client is judged
 |---|---|
 | `max_attempts` | no call took more than `max_attempts` attempts |
 | `min_backoff` | each retry waited `min_backoff` s after its failure (`min_wait_after_throttle` after 429) |
-| `growth` | each call's waits grew by `growth_factor` (geometric mean, less `jitter_tolerance`) |
+| `growth` | the client's waits grow: the trend of log(wait) over the retry position, fitted within each call
+  and pooled over its calls, is at least `growth_factor ** (1 - jitter_tolerance)` per retry (jitter is
+  tolerated around a growing trend, never instead of one: a fixed interval is x1.00 and fails) |
 | `throttle_respected` | after its first 429 on an operation and a success, at most `max_throttled_share` of
   its further calls to it were throttled |
 | `token_refreshed` | it never used again a token it had been told had expired |
-| `no_duplicate_submissions` | no POST with the same body was accepted twice (a duplicate transaction) |
+| `no_duplicate_submissions` | no business document (the acknowledgement of a PO, an ASN, an invoice...) was
+  accepted twice, whatever else changed in the body (submissions.py) |
 | `jitter` (only with `require_jitter`) | waits at the same retry position vary between calls |
 
 Waits are measured from the end of the failed answer to the start of the next attempt (journal time minus
@@ -31,6 +34,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from mockserver.chaos.submissions import submitted_documents
 from mockserver.journal import JournalEntry
 
 RETRYABLE_STATUSES = frozenset({0, 429, 500, 502, 503, 504})
@@ -73,9 +77,22 @@ class RetryPolicy:
                     values[name] = int(raw)
                 else:
                     values[name] = float(raw)
-            except (TypeError, ValueError) as error:
+                    if not math.isfinite(values[name]):
+                        raise ValueError(f"{raw!r} is not a finite number")
+            except (TypeError, ValueError, OverflowError) as error:
                 raise PolicyError(f"policy field {name}: {error}") from error
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.jitter_tolerance < 1:
+            raise PolicyError("jitter_tolerance must be at least 0 and less than 1")
+        if self.max_attempts < 1 or self.min_backoff < 0 or self.growth_factor < 0:
+            raise PolicyError("max_attempts must be at least 1; min_backoff and growth_factor not negative")
+
+    @property
+    def required_growth(self) -> float:
+        """The growth per retry the waits' trend must reach: more than x1 whenever growth_factor is."""
+        return float(self.growth_factor ** (1 - self.jitter_tolerance))
 
     @property
     def throttle_wait(self) -> float:
@@ -207,11 +224,24 @@ def _chains(entries: list[JournalEntry], window: float) -> list[CallChain]:
     return chains
 
 
-def _growth(waits: list[float]) -> float | None:
-    ratios = [later / earlier for earlier, later in itertools.pairwise(waits) if earlier > 0]
-    if not ratios or any(ratio <= 0 for ratio in ratios):
-        return 0.0 if ratios else None
-    return math.exp(sum(math.log(ratio) for ratio in ratios) / len(ratios))
+MIN_MEASURED_WAIT = 0.001  # an immediate retry counts as 1 ms, so its logarithm exists
+
+
+def _growth(chains: Iterable[CallChain]) -> float | None:
+    """Growth per retry of the waits: exp of the least-squares slope of log(wait) over the retry position,
+    within each call (so calls of different base waits compare) and pooled over the calls. None when no call
+    waited twice."""
+    spread = covariance = 0.0
+    for chain in chains:
+        waits = chain.backoff_waits()
+        if len(waits) < 2:
+            continue
+        logs = [math.log(max(wait, MIN_MEASURED_WAIT)) for wait in waits]
+        centre = (len(waits) - 1) / 2
+        mean = sum(logs) / len(logs)
+        spread += sum((position - centre) ** 2 for position in range(len(waits)))
+        covariance += sum((position - centre) * (value - mean) for position, value in enumerate(logs))
+    return math.exp(covariance / spread) if spread else None
 
 
 def _jitter(chains: list[CallChain]) -> bool | None:
@@ -231,6 +261,39 @@ def _jitter(chains: list[CallChain]) -> bool | None:
         if len(ratios) >= 2:
             return statistics.pstdev(ratios) > 0.02 * statistics.mean(ratios)
     return None
+
+
+def _duplicates_check(entries: list[JournalEntry]) -> Check:
+    """No business document accepted twice: judged by what the submissions submitted (submissions.py)."""
+    accepted: dict[tuple[str, str], list[JournalEntry]] = {}
+    for entry in entries:
+        if entry.method not in SUBMISSION_METHODS or not _accepted(entry):
+            continue
+        body = _parsed_body(entry.request_body)
+        for document in dict.fromkeys(submitted_documents(entry.operation_id, entry.path, body)):
+            accepted.setdefault((entry.account or "", document), []).append(entry)
+    duplicates = {key: found for key, found in accepted.items() if len(found) > 1}
+    return Check(
+        "no_duplicate_submissions",
+        not duplicates,
+        "; ".join(
+            f"{found[0].operation_id or found[0].operation} accepted {document} {len(found)} times "
+            f"(request ids {', '.join(item.request_id for item in found)})"
+            for (_, document), found in list(duplicates.items())[:5]
+        )
+        + (f" (and {len(duplicates) - 5} more)" if len(duplicates) > 5 else "")
+        if duplicates
+        else "no business document accepted twice",
+    )
+
+
+def _parsed_body(body: Any) -> Any:
+    if isinstance(body, bytes | bytearray):
+        try:
+            return json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            return None
+    return body
 
 
 def _judge(client: _Client, policy: RetryPolicy) -> dict[str, Any]:
@@ -269,18 +332,19 @@ def _judge(client: _Client, policy: RetryPolicy) -> dict[str, Any]:
         )
     )
 
-    required = policy.growth_factor * (1 - policy.jitter_tolerance)
-    growths = [(chain, _growth(chain.backoff_waits())) for chain in chains]
-    flat = [(chain, growth) for chain, growth in growths if growth is not None and growth < required]
-    measured = [growth for _, growth in growths if growth is not None]
+    required = policy.required_growth
+    growth = _growth(chains)
+    per_call = [found for found in (_growth([chain]) for chain in chains) if found is not None]
+    grows = growth is None or growth >= required
     checks.append(
         Check(
             "growth",
-            not flat,
-            (f"{len(flat)} call(s) whose waits grew by less than x{required:.2f}: " if flat else "")
-            + (
-                "growth per retry " + ", ".join(f"x{growth:.2f}" for growth in measured[:10])
-                if measured
+            grows,
+            (
+                f"waits grow x{growth:.2f} per retry (trend over {len(per_call)} call(s): "
+                + ", ".join(f"x{found:.2f}" for found in per_call[:10])
+                + f"); needs at least x{required:.2f}"
+                if growth is not None
                 else "no call retried twice: growth not measurable"
             ),
         )
@@ -318,25 +382,7 @@ def _judge(client: _Client, policy: RetryPolicy) -> dict[str, Any]:
     )
 
     if policy.no_duplicate_submissions:
-        accepted: dict[tuple[str, str, str], list[JournalEntry]] = {}
-        for entry in entries:
-            if entry.method in SUBMISSION_METHODS and _accepted(entry):
-                key = (entry.account or "", entry.operation or "", _body_key(entry.request_body))
-                accepted.setdefault(key, []).append(entry)
-        duplicates = {key: found for key, found in accepted.items() if len(found) > 1}
-        checks.append(
-            Check(
-                "no_duplicate_submissions",
-                not duplicates,
-                "; ".join(
-                    f"{key[1]} accepted {len(found)} times with the same body "
-                    f"(request ids {', '.join(item.request_id for item in found)})"
-                    for key, found in duplicates.items()
-                )
-                if duplicates
-                else "no submission accepted twice",
-            )
-        )
+        checks.append(_duplicates_check(entries))
 
     jitter = _jitter(chains)
     if policy.require_jitter:
@@ -356,7 +402,7 @@ def _judge(client: _Client, policy: RetryPolicy) -> dict[str, Any]:
             "attempts": len(entries),
             "calls": len(chains),
             "retried_calls": sum(1 for chain in chains if len(chain.attempts) > 1),
-            "exponential": bool(measured) and not flat,
+            "exponential": growth is not None and grows and growth > 1,
             "jitter": jitter,
         },
         "evidence": [

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from mockserver.contracts.loader import load_operations
 from mockserver.contracts.model import Operation
+from mockserver.resources import shipped_data_or_expected
 
-DEFAULT_CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
+DEFAULT_CONTRACTS = shipped_data_or_expected("contracts")
 
 
 @dataclass(frozen=True, slots=True)

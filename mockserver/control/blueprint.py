@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from mockserver.ids import unique_id
+from mockserver import __version__
+from mockserver.control.inputs import float_arg, int_arg
 
 if TYPE_CHECKING:
     from mockserver.app import Sandbox
@@ -21,27 +22,18 @@ def _error(status: int, code: str, message: str, details: str = "") -> ResponseR
     return jsonify({"errors": [{"code": code, "message": message, "details": details}]}), status
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name)
-    if value is None:
-        return None
-    return int(value)
+JOURNAL_PAGE_LIMIT = 100_000
+DEFAULT_JOURNAL_PAGE = 100
 
 
-def _float_arg(name: str) -> float | None:
-    value = request.args.get(name)
-    if value is None:
-        return None
-    return float(value)
+def _limit() -> int:
+    """The newest `limit` entries (default 100); 0 means all of them."""
+    limit = int_arg("limit", minimum=0, maximum=JOURNAL_PAGE_LIMIT, what="journal filter")
+    return DEFAULT_JOURNAL_PAGE if limit is None else limit
 
 
 def create_control_blueprint(sandbox: Sandbox) -> Blueprint:
     blueprint = Blueprint("control", __name__, url_prefix="/_sandbox")
-
-    @blueprint.after_request
-    def request_id(response: Response) -> Response:
-        response.headers.setdefault("x-amzn-RequestId", unique_id())
-        return response
 
     @blueprint.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     def unknown_admin_call(unknown: str) -> ResponseReturnValue:
@@ -70,16 +62,22 @@ def create_control_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @blueprint.get("/health")
     def health() -> ResponseReturnValue:
-        return jsonify(
-            {
-                "status": "ok",
-                "mode": sandbox.settings.mode,
-                "region": sandbox.settings.region,
-                "store": sandbox.settings.store,
-                "operations": len(sandbox.registry.operations),
-                "static_cases": sandbox.static_case_count,
-            }
-        )
+        """503 when the store cannot be read: a damaged data directory must not pass for a healthy one."""
+        problem = sandbox.store_problem()
+        status = "ok" if problem is None else "damaged"
+        store: dict[str, str] = {"kind": sandbox.settings.store, "status": status}
+        if problem is not None:
+            store["problem"] = problem
+        body = {
+            "status": status,
+            "version": __version__,
+            "mode": sandbox.settings.mode,
+            "region": sandbox.settings.region,
+            "store": store,
+            "operations": len(sandbox.registry.operations),
+            "static_cases": sandbox.static_case_count,
+        }
+        return jsonify(body), 200 if problem is None else 503
 
     @blueprint.post("/reset")
     def reset() -> ResponseReturnValue:
@@ -88,21 +86,31 @@ def create_control_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @blueprint.get("/journal")
     def journal() -> ResponseReturnValue:
-        try:
-            entries = sandbox.journal.query(
-                operation=request.args.get("operation"),
-                account=request.args.get("account"),
-                application=request.args.get("application"),
-                status=_int_arg("status"),
-                answered_by=request.args.get("answered_by"),
-                request_id=request.args.get("request_id"),
-                since=_float_arg("since"),
-                after_sequence=_int_arg("after"),
-                limit=_int_arg("limit") or 100,
-            )
-        except ValueError as error:
-            return _error(400, "InvalidInput", "Invalid journal filter.", str(error))
+        entries = sandbox.journal.query(
+            operation=request.args.get("operation"),
+            account=request.args.get("account"),
+            application=request.args.get("application"),
+            status=int_arg("status", minimum=0, maximum=999, what="journal filter"),
+            answered_by=request.args.get("answered_by"),
+            request_id=request.args.get("request_id"),
+            since=float_arg("since", what="journal filter"),
+            after_sequence=int_arg("after", minimum=0, maximum=2**62, what="journal filter"),
+            limit=_limit(),
+        )
         return jsonify({"entries": [entry.to_dict() for entry in entries]})
+
+    @blueprint.get("/journal/stats")
+    def journal_stats() -> ResponseReturnValue:
+        """How full the journal is: entries and bytes kept, against its bounds (settings)."""
+        journal = sandbox.journal
+        return jsonify(
+            {
+                "entries": len(journal),
+                "bytes": journal.bytes,
+                "max_entries": journal.size,
+                "max_bytes": journal.max_bytes,
+            }
+        )
 
     @blueprint.delete("/journal")
     def clear_journal() -> ResponseReturnValue:
@@ -112,11 +120,5 @@ def create_control_blueprint(sandbox: Sandbox) -> Blueprint:
     @blueprint.get("/operations")
     def operations() -> ResponseReturnValue:
         return jsonify({"operations": sandbox.coverage()})
-
-    @blueprint.errorhandler(Exception)
-    def failure(error: Exception) -> ResponseReturnValue:
-        return _error(
-            500, "InternalFailure", "We encountered an internal error. Please try again.", str(error)
-        )
 
     return blueprint

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from mockserver.control.inputs import finite_number, json_object
 from mockserver.domain.clock import parse_iso
 
 if TYPE_CHECKING:
@@ -34,20 +35,27 @@ def create_clock_blueprint(sandbox: Sandbox) -> Blueprint:
     @blueprint.post("/clock")
     def change_clock() -> ResponseReturnValue:
         """Body: {"freeze": true|false, "set": ISO 8601, "advance": seconds}; applied in that order."""
-        body = request.get_json(silent=True) or {}
-        if not isinstance(body, dict):
-            return _error("Send a JSON object.")
+        body = json_object("clock request")
+        unknown = set(body) - {"freeze", "set", "advance"}
+        if unknown:
+            return _error(f"Unknown field(s): {', '.join(sorted(unknown))}; use freeze, set, advance.")
+        if "freeze" in body and not isinstance(body["freeze"], bool):
+            return _error("freeze must be true or false.")
         try:
-            if body.get("freeze") is True:
-                clock.freeze()
-            if body.get("set"):
-                clock.set(parse_iso(str(body["set"])))
-            if body.get("advance") is not None:
-                clock.advance(float(body["advance"]))
-            if body.get("freeze") is False:
-                clock.unfreeze()
-        except (TypeError, ValueError) as error:
+            # Everything is checked before anything changes: a bad `advance` must not leave `set` applied.
+            moment = parse_iso(str(body["set"])) if body.get("set") else None
+            seconds = finite_number(body["advance"], "advance") if body.get("advance") is not None else None
+            clock.check_change(moment, seconds)
+        except ValueError as error:
             return _error(str(error))
+        if body.get("freeze") is True:
+            clock.freeze()
+        if moment is not None:
+            clock.set(moment)
+        if seconds is not None:
+            clock.advance(seconds)
+        if body.get("freeze") is False:
+            clock.unfreeze()
         return describe()
 
     @blueprint.post("/clock/freeze")
@@ -62,11 +70,13 @@ def create_clock_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @blueprint.post("/clock/advance")
     def advance() -> ResponseReturnValue:
-        body = request.get_json(silent=True) or {}
+        body = json_object("clock request", required=False)
+        seconds = finite_number(body.get("seconds", request.args.get("seconds", 0)), "seconds")
         try:
-            clock.advance(float(body.get("seconds", request.args.get("seconds", 0))))
-        except (TypeError, ValueError, AttributeError) as error:
+            clock.check_change(None, seconds)
+        except ValueError as error:
             return _error(str(error))
+        clock.advance(seconds)
         return describe()
 
     @blueprint.get("/catalogue/<account>")

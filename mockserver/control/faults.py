@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from mockserver.chaos.plan import PlanError, parse_plan
 from mockserver.chaos.rules import RuleError
 from mockserver.chaos.verdict import PolicyError, RetryPolicy, junit_xml, render_text, retry_report
+from mockserver.control.inputs import float_arg, int_arg, json_body
 
 if TYPE_CHECKING:
     from mockserver.app import Sandbox
@@ -47,9 +48,7 @@ def create_faults_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @blueprint.post("/faults")
     def add_faults() -> ResponseReturnValue:
-        document = request.get_json(silent=True)
-        if document is None:
-            return _error(400, "InvalidInput", "Invalid fault rules.", "The body must be JSON.")
+        document = json_body("fault rules")
         if isinstance(document, dict) and "action" in document:
             document = [document]
         try:
@@ -81,10 +80,10 @@ def create_faults_blueprint(sandbox: Sandbox) -> Blueprint:
         try:
             overrides = {name: value for name, value in arguments.items() if name not in REPORT_FILTERS}
             policy = RetryPolicy.from_mapping({**chaos.policy, **overrides})
-            since = float(arguments["since"]) if "since" in arguments else None
-            after = int(arguments["after"]) if "after" in arguments else None
-        except (PolicyError, ValueError) as error:
+        except PolicyError as error:
             return _error(400, "InvalidInput", "Invalid retry report request.", str(error))
+        since = float_arg("since", what="retry report request")
+        after = int_arg("after", minimum=0, maximum=2**62, what="retry report request")
         entries = [
             entry
             for entry in sandbox.journal.entries()

@@ -1,6 +1,8 @@
 """The admin API's one gate.
 
-SP-API tokens carry no authority under /_sandbox/; where an admin token is configured, it is required.
+SP-API tokens carry no authority under /_sandbox/; where an admin token is configured, it is required, except
+on the health call: a container's healthcheck or a load balancer must be able to ask whether the emulator is
+up without holding the secret, and the answer says nothing about the world.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 ADMIN_PREFIX = "/_sandbox/"
+OPEN_ADMIN_PATHS = frozenset({"/_sandbox/health"})
 
 
 def admin_token_gate(admin_token: str | None) -> Callable[[], ResponseReturnValue | None]:
@@ -19,6 +22,8 @@ def admin_token_gate(admin_token: str | None) -> Callable[[], ResponseReturnValu
 
     def require_admin_token() -> ResponseReturnValue | None:
         if not admin_token or not request.path.startswith(ADMIN_PREFIX):
+            return None
+        if request.path in OPEN_ADMIN_PATHS and request.method in ("GET", "HEAD"):
             return None
         supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if hmac.compare_digest(supplied.encode(), admin_token.encode()):

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from mockserver.conformance import build_report, junit_xml, render_text
+from mockserver.control.inputs import json_object
 
 if TYPE_CHECKING:
     from mockserver.app import Sandbox
@@ -40,7 +41,7 @@ def create_reports_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @blueprint.put("/strict")
     def set_strict() -> ResponseReturnValue:
-        body = request.get_json(silent=True) or {}
+        body = json_object("strict mode request")
         if not isinstance(body.get("enabled"), bool):
             return _error(400, "InvalidInput", 'Send {"enabled": true|false}.')
         sandbox.strict.enabled = body["enabled"]

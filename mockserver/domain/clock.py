@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -13,6 +14,10 @@ from mockserver.store import Store
 
 _COLLECTION = "sandbox"
 _KEY = "clock"
+# The sandbox's time stays within these: worlds are seeded and reports computed in years the calendar and
+# Amazon's date formats handle without surprises.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -87,9 +92,19 @@ class SandboxClock:
                 self._frozen_at = None
             self._save()
 
+    def check_change(self, at: datetime | None, seconds: float | None) -> None:
+        """Raise ValueError, changing nothing, unless setting the clock to `at` and then advancing it by
+        `seconds` keeps it within EARLIEST and LATEST."""
+        moment = at.timestamp() if at is not None else self.timestamp()
+        if seconds is not None:
+            if not math.isfinite(seconds) or seconds < 0:
+                raise ValueError("the clock only moves forward, by a finite number of seconds")
+            moment += seconds
+        if not EARLIEST.timestamp() <= moment < LATEST.timestamp():
+            raise ValueError(f"the sandbox clock stays from {iso(EARLIEST)} to before {iso(LATEST)}")
+
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        self.check_change(None, seconds)
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at += seconds
@@ -98,6 +113,7 @@ class SandboxClock:
             self._save()
 
     def set(self, at: datetime) -> None:
+        self.check_change(at, None)
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at = at.timestamp()

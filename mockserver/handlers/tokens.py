@@ -22,6 +22,11 @@ def restricted_data_token_handler(tokens: RestrictedDataTokenIssuer) -> Handler:
             # An RDT cannot mint another RDT.
             raise errors.not_authorized()
         resources: list[dict[str, Any]] = call.request.body.get("restrictedResources") or []
+        if call.principal.account.read_only and any(
+            str(resource.get("method", "")).upper() != "GET" for resource in resources
+        ):
+            # A read-only account reads restricted data; it gets no token for changing anything.
+            raise errors.not_authorized()
         for index, resource in enumerate(resources):
             if str(resource.get("method", "")).upper() not in _METHODS:
                 raise errors.invalid_input(

@@ -12,6 +12,9 @@ from mockserver.pipeline import errors
 
 TOKEN_HEADER = "x-amz-access-token"
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# POSTs that only read: a restricted data token is how restricted data is read (its handler lets a read-only
+# account name GET resources only).
+_READING_WRITES = frozenset({"createRestrictedDataToken"})
 
 
 class TokenInfoLike(Protocol):
@@ -62,7 +65,12 @@ def authenticate(
     if region is not None and account.region != region:
         # The endpoint of one region does not serve a selling partner registered in another.
         raise errors.not_authorized()
-    if account.read_only and operation.method in _WRITE_METHODS and operation.path.startswith("/vendor/"):
+    if (
+        account.read_only
+        and operation.method in _WRITE_METHODS
+        and operation.operation_id not in _READING_WRITES
+    ):
+        # A read-only account changes nothing: no submission, no report or schedule created or cancelled.
         raise errors.not_authorized()
     return Principal(info.application, account, info.kind, info)
 

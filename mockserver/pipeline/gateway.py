@@ -92,6 +92,7 @@ class Gateway:
         strict: StrictChecker | None = None,
         faults: FaultStage | None = None,
         response_checks: ResponseCheckPolicy | None = None,
+        internal_failure_seen: Callable[[Exception], None] | None = None,
     ) -> None:
         self.registry = registry
         self.tokens = tokens
@@ -108,6 +109,7 @@ class Gateway:
         self.strict = strict
         self.faults = faults
         self.response_checks = response_checks or ResponseCheckPolicy()
+        self.internal_failure_seen = internal_failure_seen
 
     def __call__(self, request: Request) -> Response:
         exchange = Exchange(request_id=unique_id(), started=time.perf_counter())
@@ -115,8 +117,10 @@ class Gateway:
             result = self._run(request, exchange)
         except errors.SpApiError as error:
             result = HandlerResult(error.status, error.body(), f"error:{error.stage}", dict(error.headers))
-        except Exception:  # the emulator's own fault: still Amazon's shape, and never a stack trace
+        except Exception as error:  # the emulator's own fault: still Amazon's shape, and never a stack trace
             log.exception("internal failure answering %s %s", request.method, request.path)
+            if self.internal_failure_seen is not None:
+                self.internal_failure_seen(error)
             failure = errors.internal_failure()
             result = HandlerResult(failure.status, failure.body(), "error:internal")
         return self._respond(request, exchange, result)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Mapping
@@ -135,13 +134,11 @@ class RequestValidator:
         if media_type and not is_json_type:
             raise errors.unsupported_media_type(content_type or "")
         try:
-            return wire.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            return wire.loads_input(raw)
+        except wire.InvalidJson as error:
             if not media_type:
                 raise errors.unsupported_media_type("") from error
-            raise errors.invalid_input(
-                "The request body is not valid JSON.", f"{error.__class__.__name__}: {error}"
-            ) from error
+            raise errors.invalid_input("The request body is not valid JSON.", str(error)) from error
 
 
 def _raw_value(

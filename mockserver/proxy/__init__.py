@@ -13,12 +13,10 @@ recorded answers in order, then the last again); anything else gets a 404 in Ama
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -361,17 +359,16 @@ def create_replay_app(recording: Path | list[dict[str, Any]]) -> Flask:
 
 def _serve(app: Flask, host: str, port: int, what: str) -> None:
     """Serve until SIGINT or SIGTERM (both end the loop the same way, so what follows `run()` happens)."""
-    from waitress.server import create_server
+    from mockserver.server import bind, on_stop_signals
 
-    server = create_server(app, host=host, port=port, threads=8, ident="vendor-sandbox", channel_timeout=120)
+    server = bind(host, port)
+    server.application = app
     shown = host if ":" not in host else f"[{host}]"
-    previous = None
-    if threading.current_thread() is threading.main_thread():
 
-        def stop(signum: int, frame: FrameType | None) -> None:
-            raise KeyboardInterrupt
+    def stop() -> None:
+        raise KeyboardInterrupt
 
-        previous = signal.signal(signal.SIGTERM, stop)
+    on_stop_signals(stop)
     print(f"vendor-sandbox {what} on http://{shown}:{server.effective_port}", flush=True)
     try:
         server.run()
@@ -379,8 +376,6 @@ def _serve(app: Flask, host: str, port: int, what: str) -> None:
         pass
     finally:
         server.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def serve_proxy(

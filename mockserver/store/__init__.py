@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mockserver.store.base import Store
+from mockserver.store.integrity import database_path
 from mockserver.store.memory import MemoryStore
 from mockserver.store.sqlite import SqliteStore
 
@@ -14,7 +15,7 @@ def open_store(kind: str, data_dir: Path) -> Store:
         return MemoryStore()
     if kind == "sqlite":
         data_dir.mkdir(parents=True, exist_ok=True)
-        return SqliteStore(data_dir / "state.sqlite3")
+        return SqliteStore(database_path(data_dir))
     raise ValueError(f"unknown store {kind!r}")
 
 

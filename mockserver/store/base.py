@@ -11,6 +11,18 @@ from mockserver import wire
 Document = dict[str, Any]
 
 
+class StoreCorruption(RuntimeError):
+    """A stored document that can no longer be read: the data directory is damaged."""
+
+
+def decode_stored(body: str | bytes, where: str) -> Any:
+    """A document as the store keeps it (JSON), or StoreCorruption naming where it was."""
+    try:
+        return wire.loads(body)
+    except ValueError as error:
+        raise StoreCorruption(f"{where} cannot be decoded: {error}") from None
+
+
 def copy_document(document: Any) -> Any:
     """A private copy sharing nothing with `document`, through JSON as the SQLite stores keep documents (so
     every store hands back the same values), and several times faster than `copy.deepcopy` for these."""
@@ -36,5 +48,9 @@ class Store(Protocol):
     def count(self, collection: str) -> int: ...
 
     def clear(self, collection: str | None = None) -> None: ...
+
+    def problem(self) -> str | None:
+        """What makes the store unreadable now (the health call), or None."""
+        ...
 
     def close(self) -> None: ...

@@ -49,5 +49,8 @@ class MemoryStore:
             else:
                 self._collections.pop(collection, None)
 
+    def problem(self) -> str | None:
+        return None
+
     def close(self) -> None:
         return None

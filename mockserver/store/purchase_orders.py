@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from mockserver import wire
-from mockserver.store.base import copy_document
+from mockserver.store.base import copy_document, decode_stored
+from mockserver.store.integrity import database_path, probe_database
 
 CONFIRMATION_STATUSES = ("ACCEPTED", "PARTIALLY_ACCEPTED", "REJECTED", "UNCONFIRMED")
 RECEIVE_STATUSES = ("NOT_RECEIVED", "PARTIALLY_RECEIVED", "RECEIVED")
@@ -45,7 +46,7 @@ def encode_document(document: dict[str, Any]) -> str:
 
 
 def decode_document(body: str | bytes) -> dict[str, Any]:
-    document: dict[str, Any] = wire.loads(body)
+    document: dict[str, Any] = decode_stored(body, "a stored purchase order")
     return document
 
 
@@ -181,6 +182,10 @@ class PurchaseOrderTable(Protocol):
     def count(self, account: str | None = None) -> int: ...
 
     def clear(self) -> None: ...
+
+    def problem(self) -> str | None:
+        """What makes the table unreadable now (the health call), or None."""
+        ...
 
     def close(self) -> None: ...
 
@@ -326,6 +331,9 @@ class MemoryPurchaseOrderTable:
             self._keys.clear()
             self._order.clear()
             self._facets.clear()
+
+    def problem(self) -> str | None:
+        return None
 
     def close(self) -> None:
         return None
@@ -815,6 +823,9 @@ class SqlitePurchaseOrderTable:
             connection.execute("COMMIT")
         self._decoded.clear()
 
+    def problem(self) -> str | None:
+        return probe_database(self.path, ("purchase_orders", "purchase_order_bodies"))
+
     def close(self) -> None:
         self.wait_for_checkpoint()
         connection = getattr(self._local, "connection", None)
@@ -827,7 +838,7 @@ def open_purchase_order_table(kind: str, data_dir: Path) -> PurchaseOrderTable:
     if kind == "memory":
         return MemoryPurchaseOrderTable()
     data_dir.mkdir(parents=True, exist_ok=True)
-    return SqlitePurchaseOrderTable(data_dir / "state.sqlite3")
+    return SqlitePurchaseOrderTable(database_path(data_dir))
 
 
 __all__ = [

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mockserver import wire
-from mockserver.store.base import Document
+from mockserver.store.base import Document, decode_stored
+from mockserver.store.integrity import probe_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -47,7 +48,7 @@ class SqliteStore:
             .execute("SELECT body FROM documents WHERE collection=? AND key=?", (collection, key))
             .fetchone()
         )
-        return wire.loads(row[0]) if row else None
+        return decode_stored(row[0], f"{self.path}: {collection}/{key}") if row else None
 
     def put(self, collection: str, key: str, document: Document) -> None:
         with self._write_lock:
@@ -78,7 +79,7 @@ class SqliteStore:
             .fetchall()
         )
         for key, body in rows:
-            yield key, wire.loads(body)
+            yield key, decode_stored(body, f"{self.path}: {collection}/{key}")
 
     def count(self, collection: str) -> int:
         row = (
@@ -94,6 +95,9 @@ class SqliteStore:
                 self._connection().execute("DELETE FROM documents")
             else:
                 self._connection().execute("DELETE FROM documents WHERE collection=?", (collection,))
+
+    def problem(self) -> str | None:
+        return probe_database(self.path, ("documents",))
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)

@@ -22,4 +22,19 @@ def __getattr__(name: str) -> Any:  # imported on first use: the pytest plugin l
     raise AttributeError(name)
 
 
-__all__ = ["AdminApi", "SpApiMock", "VendorSandbox", "active_mock", "mock_sp_api"]
+TOOLKIT_INSTALL = "pip install 'vendor-sandbox[toolkit]'"
+
+
+def require_toolkit(module: str) -> None:
+    """A clear ImportError naming the extra to install, where the toolkit's `module` is missing."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            f"this part of vendor-sandbox's toolkit needs {module}: `{TOOLKIT_INSTALL}`", name=module
+        ) from error
+
+
+__all__ = ["TOOLKIT_INSTALL", "AdminApi", "SpApiMock", "VendorSandbox", "active_mock", "mock_sp_api"]

@@ -37,7 +37,7 @@ from requests.utils import get_encoding_from_headers
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from mockserver.app import Sandbox, create_app, sandbox_of
-from mockserver.settings import Settings
+from mockserver.settings import Settings, load_settings
 from mockserver.testing.admin import AdminApi
 
 AMAZON_HOST = re.compile(
@@ -214,7 +214,7 @@ class SpApiMock:
             raise RuntimeError("this SpApiMock is already started")
         self._data_dir = Path(tempfile.mkdtemp(prefix="vendor-sandbox-inprocess-"))
         overrides = {"store": "memory", **self._overrides, "data_dir": self._data_dir}
-        self._app = create_app(self._settings or Settings(), **overrides)
+        self._app = create_app(self._settings or load_settings(), **overrides)
         forget_cached_lwa_tokens()
         with _patch_lock:
             if not _active:

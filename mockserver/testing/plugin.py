@@ -4,6 +4,8 @@
 - `vendor_sandbox_session`: one emulator for the whole session (state shared; `reset()` it where needed).
 - `sp_api_mock`: in-process mode: `requests`/`httpx` calls to Amazon's hosts are answered by an emulator in
   the test process, without a socket (`SpApiMock`).
+- `--vendor-sandbox-inprocess`: in-process mode for every test of the session, so that an existing test
+  suite written for Amazon's sandbox runs unchanged, offline (static cases from the shared models directory).
 
 Settings of a test's emulator come from the marker `@pytest.mark.vendor_sandbox(strict=True, ...)` (any
 emulator setting); `--vendor-sandbox-strict` turns strict mode on for every emulator of the session. At the
@@ -37,6 +39,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="strict mode for every emulator the fixtures start",
+    )
+    group.addoption(
+        "--vendor-sandbox-inprocess",
+        action="store_true",
+        default=False,
+        help="every test's calls to Amazon's hosts answered in-process (an existing suite, unchanged)",
     )
     group.addoption("--vendor-sandbox-report", metavar="FILE", help="write the conformance report (JSON)")
     group.addoption("--vendor-sandbox-junit", metavar="FILE", help="write the conformance report (JUnit XML)")
@@ -90,6 +98,21 @@ def vendor_sandbox_session(request: pytest.FixtureRequest) -> Iterator[VendorSan
         _keep_report(request.config, sandbox.conformance())
     finally:
         sandbox.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _vendor_sandbox_inprocess_session(request: pytest.FixtureRequest) -> Iterator[SpApiMock | None]:
+    """With `--vendor-sandbox-inprocess`: one in-process emulator answering Amazon's hosts for every test."""
+    if not request.config.getoption("--vendor-sandbox-inprocess"):
+        yield None
+        return
+    from mockserver.testing.inprocess import SpApiMock
+
+    settings: dict[str, Any] = {"strict": True} if request.config.getoption("--vendor-sandbox-strict") else {}
+    mock = SpApiMock(**settings)
+    with mock:
+        yield mock
+        _keep_report(request.config, mock.conformance())
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from typing import Any
 import requests
 from flask import Flask
 from waitress import wasyncore
-from waitress.server import create_server
 
 from mockserver.app import Sandbox, create_app, sandbox_of
-from mockserver.settings import Settings
+from mockserver.server import bind
+from mockserver.settings import Settings, load_settings
 
 
 @dataclass
@@ -81,10 +81,13 @@ class RunningEmulator:
 
 
 def start_emulator(settings: Settings | None = None, **overrides: Any) -> RunningEmulator:
-    settings = (settings or Settings()).with_overrides(host="127.0.0.1", port=0, **overrides)
+    # Without explicit settings: the defaults, a user's VENDOR_SANDBOX_* variables (a models directory...).
+    settings = (settings or load_settings()).with_overrides(host="127.0.0.1", port=0, **overrides).validated()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
-    server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="vendor-sandbox")
+    # Served as `vendor-sandbox serve` serves (connection limit, timeouts), on a free port.
+    server = bind(settings.host, settings.port, settings.threads)
+    server.application = app
     port = server.effective_port
     thread = threading.Thread(target=server.run, name="vendor-sandbox", daemon=True)
     thread.start()

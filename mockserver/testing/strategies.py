@@ -30,9 +30,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hypothesis import strategies as st
-
 from mockserver.contracts.model import Operation
+from mockserver.testing import require_toolkit
+
+require_toolkit("hypothesis")
+
+from hypothesis import strategies as st  # noqa: E402
 
 _UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)

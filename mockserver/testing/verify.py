@@ -85,6 +85,11 @@ class OperationResult:
     elapsed: float
     failures: list[CheckFailure] = field(default_factory=list)
 
+    @property
+    def tested(self) -> bool:
+        """Whether any case ran (a scenario Schemathesis skipped, with no example to send, tested nothing)."""
+        return self.status != "skip"
+
 
 @dataclass
 class VerifyResult:
@@ -104,15 +109,23 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.errors
+        """Passed: operations were tested, none failed, nothing went wrong. A run that tested nothing (a
+        server that does not answer, contracts with no operation) fails: never a pass on no evidence."""
+        return bool(self.tested_labels) and not self.failures and not self.errors
+
+    @property
+    def tested_labels(self) -> set[str]:
+        return {result.label for result in self.operations if result.tested}
 
     def summary(self) -> str:
-        labels = {result.label for result in self.operations}
+        labels = self.tested_labels
+        skipped = {result.label for result in self.operations} - labels
         failed = {failure.operation for failure in self.failures}
         lines = [
-            f"verify-server {self.base_url} against {self.contracts}: {len(labels)} operation(s) tested, "
-            f"{len(failed)} failing, {len(self.failures)} distinct failure(s), {len(self.errors)} error(s) "
-            f"in {self.elapsed:.1f}s"
+            f"verify-server {self.base_url} against {self.contracts}: {len(labels)} operation(s) tested"
+            + (f" ({len(skipped)} skipped with nothing to send)" if skipped else "")
+            + f", {len(failed)} failing, {len(self.failures)} distinct failure(s), {len(self.errors)} "
+            f"error(s) in {self.elapsed:.1f}s"
         ]
         for failure in sorted(self.failures, key=lambda item: (item.operation, item.check)):
             lines.append(f"  FAIL {failure.operation}: [{failure.check}] {failure.title}")
@@ -542,6 +555,11 @@ def verify_server(
     directory = contracts or DEFAULT_CONTRACTS
     started = time.monotonic()
     result = VerifyResult(base_url=base_url, contracts=directory)
+    problem = _unreachable(base_url)
+    if problem is not None:
+        result.errors.append(problem)
+        result.elapsed = time.monotonic() - started
+        return result
     token = token or obtain_token(base_url, **credentials)
     _register_checks()
     config = _config(base_url, token, max_examples, phases)
@@ -589,8 +607,22 @@ def verify_server(
                 result.errors.append(f"{event.label}: {event.value}")
             elif isinstance(event, events.FatalError):
                 result.errors.append(f"{name}: {event.exception}")
+    if not result.tested_labels and not result.errors:
+        result.errors.append(
+            f"no operation was tested: the contracts in {directory} define none, or the phases "
+            f"({', '.join(phases)}) had nothing to send"
+        )
     result.elapsed = time.monotonic() - started
     return result
+
+
+def _unreachable(base_url: str) -> str | None:
+    """Why the server cannot be tested (it does not answer at all), or None. Any HTTP answer will do."""
+    try:
+        requests.get(base_url, timeout=30, allow_redirects=False).close()
+    except requests.RequestException as error:
+        return f"{base_url} does not answer: {type(error).__name__}: {error}"
+    return None
 
 
 __all__ = [

@@ -18,7 +18,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulato
         data_dir=tmp_path_factory.mktemp("guarded"),
         store="memory",
         rate_scale=100.0,
-        extra={"admin_token": ADMIN_TOKEN},
+        admin_token=ADMIN_TOKEN,
     )
     yield running
     running.stop()
@@ -27,7 +27,6 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulato
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", "/_sandbox/health"),
         ("POST", "/_sandbox/reset"),
         ("GET", "/_sandbox/journal"),
         ("GET", "/_sandbox/clock"),
@@ -42,6 +41,16 @@ def test_admin_calls_without_the_admin_token_are_refused(
     response = requests.request(method, guarded.base_url + path, timeout=10)
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == "Unauthorized"
+
+
+def test_the_health_call_needs_no_admin_token_and_says_nothing_of_the_world(guarded: RunningEmulator) -> None:
+    response = requests.get(guarded.base_url + "/_sandbox/health", timeout=10)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body) == {"status", "version", "mode", "region", "store", "operations", "static_cases"}
+    # Only reading is open: the same path with another method is still behind the token.
+    assert requests.post(guarded.base_url + "/_sandbox/health", timeout=10).status_code == 403
 
 
 def test_an_sp_api_access_token_does_not_open_the_admin_api(guarded: RunningEmulator) -> None:

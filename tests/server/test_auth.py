@@ -267,6 +267,63 @@ def test_read_only_account_may_read(emulator: RunningEmulator) -> None:
     assert "orders" in response.json()["payload"]
 
 
+REPORT = {"reportType": "GET_VENDOR_SALES_REPORT", "marketplaceIds": ["ATVPDKIKX0DER"]}
+SCHEDULE = {**REPORT, "period": "P1D"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/reports/2021-06-30/reports", REPORT),
+        ("DELETE", "/reports/2021-06-30/reports/ID1", None),
+        ("POST", "/reports/2021-06-30/schedules", SCHEDULE),
+        ("DELETE", "/reports/2021-06-30/schedules/ID1", None),
+        (
+            "POST",
+            "/tokens/2021-03-01/restrictedDataToken",
+            {
+                "restrictedResources": [
+                    {
+                        "method": "POST",
+                        "path": "/vendor/directFulfillment/shipping/2021-12-28/shippingLabels/PO1",
+                    }
+                ]
+            },
+        ),
+    ],
+    ids=["create-report", "cancel-report", "create-schedule", "cancel-schedule", "rdt-for-a-write"],
+)
+def test_read_only_account_changes_nothing_on_reports_and_tokens(
+    emulator: RunningEmulator, method: str, path: str, body: Any
+) -> None:
+    """Decided as Amazon's roles read: read-only reads (reports, their documents, RDTs for GETs) and changes
+    nothing, on any API."""
+    response = emulator.session("globex-readonly").request(
+        method, emulator.base_url + path, json=body, timeout=10
+    )
+    if path.startswith("/tokens/"):  # refused by the operation itself, after the usage plan admitted it
+        assert response.status_code == 403
+        assert response.json() == unauthorized()
+    else:
+        assert_refused(response)
+
+
+def test_read_only_account_reads_reports_and_gets_a_token_for_reading(emulator: RunningEmulator) -> None:
+    session = emulator.session("globex-readonly")
+    assert session.get(emulator.base_url + "/reports/2021-06-30/reports", timeout=10).status_code == 200
+    token = session.post(
+        emulator.base_url + "/tokens/2021-03-01/restrictedDataToken",
+        json={
+            "restrictedResources": [
+                {"method": "GET", "path": "/vendor/directFulfillment/orders/2021-12-28/purchaseOrders"}
+            ]
+        },
+        timeout=10,
+    )
+    assert token.status_code == 200, token.text
+    assert token.json()["restrictedDataToken"]
+
+
 def test_writable_account_may_submit(emulator: RunningEmulator) -> None:
     response = emulator.session("acme-na").post(
         f"{emulator.base_url}{ACKNOWLEDGEMENTS}", json=ACKNOWLEDGEMENT, timeout=10

@@ -20,7 +20,17 @@ from mockserver.testing.chaos import Chaos, VerdictFailed
 
 PURCHASE_ORDERS = "/vendor/orders/v1/purchaseOrders"
 ACKNOWLEDGEMENTS = "/vendor/orders/v1/acknowledgements"
-ACKNOWLEDGEMENT = {"acknowledgements": []}
+# The acknowledgement of one purchase order: the business document whose second acceptance is a duplicate.
+ACKNOWLEDGEMENT = {
+    "acknowledgements": [
+        {
+            "purchaseOrderNumber": "4Z32PABC",
+            "sellingParty": {"partyId": "ACME1"},
+            "acknowledgementDate": "2026-01-05T10:00:00Z",
+            "items": [],
+        }
+    ]
+}
 RETRYABLE = {429, 500, 502, 503, 504}
 
 PLAN: dict[str, Any] = {
@@ -154,7 +164,7 @@ def test_a_naive_client_fails_the_verdict(vendor_sandbox: Any) -> None:
     assert {"min_backoff", "token_refreshed", "no_duplicate_submissions"} <= failed
     client = verdict.client(user_agent="naive-client")
     duplicates = next(check for check in client["checks"] if check["name"] == "no_duplicate_submissions")
-    assert "accepted 2 times" in duplicates["detail"]
+    assert "accepted acknowledgements:purchaseOrderNumber=4Z32PABC 2 times" in duplicates["detail"]
     evidence = next(call for call in client["evidence"] if call["method"] == "GET")
     assert [attempt["status"] for attempt in evidence["attempts"]][:4] == [429, 429, 503, 403]
     assert min(evidence["waits"]) < 0.05  # retried at once

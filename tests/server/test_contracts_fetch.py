@@ -55,12 +55,20 @@ def models_server() -> Iterator[str]:
     thread.join(timeout=5)
 
 
+@pytest.fixture
+def shared_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared models directory as a user configures it: VENDOR_SANDBOX_MODELS_DIR."""
+    target = tmp_path / "models-cache"
+    monkeypatch.setenv("VENDOR_SANDBOX_MODELS_DIR", str(target))
+    return target
+
+
 def test_fetch_stores_the_vendor_reports_and_tokens_models(
-    models_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    models_server: str, shared_models: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["contracts", "fetch", "--url", f"{models_server}/models.zip", "--data-dir", str(tmp_path)])
+    code = main(["contracts", "fetch", "--url", f"{models_server}/models.zip"])
     assert code == 0
-    target = tmp_path / "official-models"
+    target = shared_models
     fetched = sorted(path.relative_to(target).as_posix() for path in target.rglob("*.json"))
     expected = sorted(
         path.relative_to(reference_models_dir()).as_posix() for path in reference_models_dir().rglob("*.json")
@@ -70,13 +78,11 @@ def test_fetch_stores_the_vendor_reports_and_tokens_models(
     assert "fetched 15 official model file(s)" in capsys.readouterr().out
 
 
-def test_fetched_models_serve_static_mode(models_server: str, tmp_path: Path) -> None:
+def test_fetched_models_serve_static_mode(models_server: str, shared_models: Path, tmp_path: Path) -> None:
     from mockserver.testing.server import start_emulator
 
-    assert (
-        main(["contracts", "fetch", "--url", f"{models_server}/models.zip", "--data-dir", str(tmp_path)]) == 0
-    )
-    running = start_emulator(data_dir=tmp_path, store="memory", mode="static")
+    assert main(["contracts", "fetch", "--url", f"{models_server}/models.zip"]) == 0
+    running = start_emulator(data_dir=tmp_path / "data", store="memory", mode="static")
     try:
         response = running.session().get(f"{running.base_url}/reports/2021-06-30/reports/ID323")
         assert response.status_code == 200
@@ -94,12 +100,46 @@ def test_fetched_models_serve_static_mode(models_server: str, tmp_path: Path) ->
     ],
 )
 def test_fetch_failures_say_what_went_wrong_and_keep_earlier_models(
-    models_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str, message: str
+    models_server: str, shared_models: Path, capsys: pytest.CaptureFixture[str], path: str, message: str
 ) -> None:
-    earlier = tmp_path / "official-models" / "kept.json"
+    earlier = shared_models / "kept.json"
     earlier.parent.mkdir(parents=True)
     earlier.write_text("{}")
-    code = main(["contracts", "fetch", "--url", f"{models_server}{path}", "--data-dir", str(tmp_path)])
+    code = main(["contracts", "fetch", "--url", f"{models_server}{path}"])
     assert code == 1
     assert message in capsys.readouterr().err
     assert earlier.exists()
+
+
+def test_without_settings_the_models_go_to_the_user_cache_where_in_process_mode_finds_them(
+    models_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One shared place: `contracts fetch` writes it, the in-process mode (a fresh temporary data directory
+    each time) reads it, so Amazon's sandbox hosts get static answers with no setting at all."""
+    import requests
+
+    from mockserver.testing.inprocess import mock_sp_api
+
+    monkeypatch.delenv("VENDOR_SANDBOX_MODELS_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert main(["contracts", "fetch", "--url", f"{models_server}/models.zip"]) == 0
+    assert (tmp_path / "cache" / "vendor-sandbox" / "official-models" / "reports-api-model").is_dir()
+    with mock_sp_api() as sandbox:
+        credentials = sandbox.credentials()
+        token = requests.post(
+            "https://api.amazon.com/auth/o2/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": credentials["refresh_token"],
+                "client_id": credentials["client_id"],
+                "client_secret": credentials["client_secret"],
+            },
+            timeout=10,
+        ).json()["access_token"]
+        response = requests.get(
+            "https://sandbox.sellingpartnerapi-na.amazon.com/reports/2021-06-30/reports/ID323",
+            headers={"x-amz-access-token": token},
+            timeout=10,
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["reportId"] == "ReportId1"

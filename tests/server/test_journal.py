@@ -295,9 +295,12 @@ def test_filter_after_a_sequence(emulator: RunningEmulator, mixed: dict[str, req
 @pytest.mark.parametrize(
     ("filters", "details"),
     [
-        ({"status": "ok"}, "invalid literal for int() with base 10: 'ok'"),
-        ({"limit": "all"}, "invalid literal for int() with base 10: 'all'"),
-        ({"since": "today"}, "could not convert string to float: 'today'"),
+        ({"status": "ok"}, "status must be a whole number, not 'ok'."),
+        ({"limit": "all"}, "limit must be a whole number, not 'all'."),
+        ({"limit": "-1"}, "limit must be from 0 to 100000, not -1."),
+        ({"limit": "9" * 5000}, "limit must be a whole number, not '" + "9" * 40 + "'."),
+        ({"since": "today"}, "since must be a finite number, not 'today'."),
+        ({"since": "nan"}, "since must be a finite number, not 'nan'."),
     ],
 )
 def test_invalid_filter_is_400(emulator: RunningEmulator, filters: dict[str, str], details: str) -> None:
@@ -400,6 +403,58 @@ def test_journal_keeps_only_the_newest_entries(tmp_path: Path) -> None:
 
     assert ids(entries) == [response.headers["x-amzn-RequestId"] for response in responses[-5:]]
     assert many == entries
+
+
+def test_journal_keeps_a_byte_budget_dropping_the_oldest(tmp_path: Path) -> None:
+    """Entries differ by orders of magnitude (a page of 100 POs with details is ~170 KB): a count alone would
+    let the journal grow to gigabytes, so it is bounded by bytes too."""
+    running = start_emulator(data_dir=tmp_path / "data", store="memory", journal_bytes=400_000)
+    try:
+        large = [call(running, params={"limit": 100, "includeDetails": "true"}) for _ in range(6)]
+        stats = requests.get(f"{running.base_url}/_sandbox/journal/stats", timeout=10).json()
+        entries = journal(running, limit=100)
+    finally:
+        running.stop()
+    assert all(len(response.content) > 100_000 for response in large)
+    assert stats["max_bytes"] == 400_000 and stats["max_entries"] == 10_000
+    assert 0 < stats["bytes"] <= 400_000
+    assert stats["entries"] == len(entries) < 6
+    assert ids(entries) == [response.headers["x-amzn-RequestId"] for response in large[-len(entries) :]]
+
+
+def test_an_entry_over_the_whole_budget_is_still_kept_alone() -> None:
+    from mockserver.journal import Journal, JournalEntry
+
+    budget = Journal(size=100, max_bytes=5_000)
+
+    def entry(sequence: int, body: bytes) -> JournalEntry:
+        return JournalEntry(
+            sequence,
+            0.0,
+            f"r{sequence}",
+            "GET",
+            "/",
+            None,
+            None,
+            None,
+            None,
+            200,
+            0.0,
+            "x",
+            {},
+            {},
+            None,
+            body,
+        )
+
+    for sequence in range(1, 4):
+        budget.record(entry(sequence, b"x" * 500))
+    assert [item.request_id for item in budget.entries()] == ["r1", "r2", "r3"]
+    budget.record(entry(4, b"x" * 50_000))
+    assert [item.request_id for item in budget.entries()] == ["r4"]
+    budget.record(entry(5, b"x" * 10))
+    assert [item.request_id for item in budget.entries()] == ["r5"]
+    assert budget.bytes < 5_000
 
 
 def test_reset_clears_the_journal(emulator: RunningEmulator) -> None:

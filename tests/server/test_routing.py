@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from mockserver.app import STATIC_MODELS_MISSING
 from mockserver.testing.server import RunningEmulator, start_emulator
 
 PURCHASE_ORDERS = "/vendor/orders/v1/purchaseOrders"
@@ -254,7 +253,7 @@ def test_sandbox_host_selects_static_mode_which_needs_the_official_models(emulat
     assert response.status_code == 400
     assert_json_with_request_id(response)
     assert response.json() == error_body(
-        "InvalidInput", "Could not match input arguments", STATIC_MODELS_MISSING
+        "InvalidInput", "Could not match input arguments", emulator.sandbox.static_models_missing
     )
     assert "vendor-sandbox contracts fetch" in response.json()["errors"][0]["details"]
 

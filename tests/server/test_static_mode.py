@@ -121,10 +121,10 @@ def test_static_mode_still_requires_a_valid_access_token(static_emulator: Runnin
 
 
 def test_sandbox_host_selects_static_mode_on_a_dynamic_server(tmp_path: Path) -> None:
-    """With the official models fetched into the data dir, Amazon's sandbox host name gets static answers."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(reference_models_dir(), data_dir / "official-models")
-    running = start_emulator(data_dir=data_dir, store="memory", rate_limits=False)
+    """With the official models in the models directory, Amazon's sandbox host name gets static answers."""
+    models = tmp_path / "fetched-models"
+    shutil.copytree(reference_models_dir(), models)
+    running = start_emulator(data_dir=tmp_path / "data", store="memory", rate_limits=False, models_dir=models)
     try:
         operation, case = next(
             (operation, case)
@@ -153,7 +153,8 @@ def test_sandbox_host_without_official_models_says_how_to_get_them(emulator: Run
     error = response.json()["errors"][0]
     assert (error["code"], error["message"]) == ("InvalidInput", "Could not match input arguments")
     assert "vendor-sandbox contracts fetch" in error["details"]
-    assert "--contracts" in error["details"]
+    assert "--models-dir" in error["details"]
+    assert str(emulator.sandbox.settings.official_models_dir) in error["details"]
 
 
 def test_static_mode_without_official_models_refuses_to_start(tmp_path: Path) -> None:

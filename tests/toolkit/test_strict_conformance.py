@@ -247,6 +247,55 @@ def test_report_conformance_command_prints_the_report_and_writes_junit(
     assert suite is not None and suite.get("failures") == "1"
 
 
+def test_calls_to_paths_no_contract_defines_are_violations_named_by_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A client calling an operation that does not exist (a typo, a version Amazon never published, a wrong
+    method) must not get a clean report: the journal has the calls, so the report names them."""
+    sandbox = VendorSandbox()
+    try:
+        session = sandbox.session()
+        assert session.get(ORDERS, params={"limit": 1}).status_code == 200
+        assert session.get("/vendor/orders/v2/purchaseOrders").status_code == 404
+        assert session.get("/vendor/orders/v2/purchaseOrders").status_code == 404
+        assert session.delete(ORDERS).status_code == 405
+        requests.get(f"{sandbox.base_url}/_sandbox/health", timeout=10)  # admin calls are not the client's
+        junit = tmp_path / "conformance.xml"
+        code = main(["report", "conformance", "--url", sandbox.base_url, "--junit", str(junit)])
+        output = capsys.readouterr().out
+        report = sandbox.conformance()
+    finally:
+        sandbox.reset()
+        sandbox.stop()
+    assert code == 1
+    assert report["conforms"] is False and report["violation_count"] == 3 and report["calls"] == 4
+    assert [(row["method"], row["path"], row["calls"]) for row in report["undefined"]] == [
+        ("DELETE", ORDERS, 1),
+        ("GET", "/vendor/orders/v2/purchaseOrders", 2),
+    ]
+    assert report["undefined"][1]["rule"] == "undefined-operation"
+    assert "/vendor/orders/v2/purchaseOrders" in report["undefined"][1]["message"]
+    assert "FAIL (no operation)" in output and "GET /vendor/orders/v2/purchaseOrders" in output
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "2"
+    names = {case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None}
+    assert names == {f"DELETE {ORDERS}", "GET /vendor/orders/v2/purchaseOrders"}
+
+
+def test_merged_reports_keep_the_undefined_calls() -> None:
+    from mockserver.conformance import merge_reports
+
+    with mock_sp_api() as first:
+        _session(first).get(f"{NA}/vendor/nothing/here", timeout=5)
+        one = first.conformance()
+    with mock_sp_api() as second:
+        _session(second).get(f"{NA}/vendor/nothing/here", timeout=5)
+        two = second.conformance()
+    merged = merge_reports([one, two])
+    assert [(row["path"], row["calls"]) for row in merged["undefined"]] == [("/vendor/nothing/here", 2)]
+    assert merged["conforms"] is False and merged["violation_count"] == 2
+
+
 def test_serve_strict_turns_strict_mode_on() -> None:
     from mockserver.cli import _settings_from, build_parser
 

@@ -111,6 +111,67 @@ def test_a_broken_server_fails_naming_what_broke(
     } <= failed
 
 
+def test_a_server_that_does_not_answer_fails_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    code = main(["verify-server", closed, "--token", "Atza|anything", "--max-examples", "1"])
+    output = capsys.readouterr().out
+    assert code == 1
+    assert "0 operation(s) tested" in output
+    assert f"ERROR {closed} does not answer: ConnectionError" in output
+    assert output.rstrip().endswith("FAILED") and "OK" not in output
+
+
+def test_contracts_that_define_no_operation_fail_rather_than_pass_on_nothing(
+    quiet_emulator: VendorSandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "no-contracts"
+    empty.mkdir()
+    (empty / "notes.yaml").write_text("title: not a contract\n", encoding="utf-8")
+    code = main(["verify-server", quiet_emulator.base_url, "--contracts", str(empty), "--max-examples", "1"])
+    output = capsys.readouterr().out
+    assert code == 1
+    assert "0 operation(s) tested" in output and "FAILED" in output
+    assert "ERROR" in output
+
+
+def test_examples_with_nothing_to_send_are_not_a_pass(
+    broken_server: str, orders_contract: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Our contracts carry no examples: an examples-only run sends nothing, and must not say OK."""
+    code = main(["verify-server", broken_server, "--contracts", str(orders_contract), "--phases", "examples"])
+    output = capsys.readouterr().out
+    assert code == 1
+    assert "0 operation(s) tested (4 skipped with nothing to send)" in output
+    assert "ERROR no operation was tested" in output
+
+
+def test_a_server_that_leaves_out_the_request_id_fails(
+    broken_server: str, orders_contract: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Amazon answers every call with x-amzn-RequestId: the contracts declare it required, so a server that
+    leaves it out fails verify-server (the broken server sends none)."""
+    code = main(
+        [
+            "verify-server",
+            broken_server,
+            "--contracts",
+            str(orders_contract),
+            "--max-examples",
+            "1",
+            "--phases",
+            "fuzzing",
+        ]
+    )
+    output = capsys.readouterr().out
+    assert code == 1
+    assert "[response_headers_conformance]" in output
+    assert "x-amzn-RequestId" in output
+
+
 @pytest.fixture(scope="module")
 def quiet_emulator() -> Iterator[VendorSandbox]:
     sandbox = VendorSandbox(rate_limits=False)
