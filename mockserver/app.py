@@ -31,6 +31,7 @@ from mockserver.control.guard import admin_token_gate
 from mockserver.control.inputs import AdminInputError
 from mockserver.control.reports import create_reports_blueprint
 from mockserver.domain.clock import SandboxClock
+from mockserver.domain.direct_fulfillment.service import DirectFulfillmentWorld
 from mockserver.domain.retail.service import RetailWorld
 from mockserver.handlers import stateful_handlers
 from mockserver.ids import unique_id
@@ -47,6 +48,7 @@ from mockserver.sandbox import static_cases
 from mockserver.settings import Settings, load_settings
 from mockserver.store import Store, open_store
 from mockserver.store.base import StoreCorruption
+from mockserver.store.df_orders import open_df_order_table
 from mockserver.store.purchase_orders import open_purchase_order_table
 
 if TYPE_CHECKING:
@@ -99,6 +101,17 @@ class Sandbox:
             processing_delay=settings.processing_delay,
         )
         self.retail.ensure_seeded(progress=_seed_progress)
+        self.df_orders = open_df_order_table(settings.store, settings.data_dir)
+        self.direct_fulfillment = DirectFulfillmentWorld(
+            self.accounts,
+            self.store,
+            self.df_orders,
+            self.clock,
+            seed=settings.seed,
+            seed_size=settings.seed_size,
+            processing_delay=settings.processing_delay,
+        )
+        self.direct_fulfillment.ensure_seeded(progress=_seed_progress)
         self.handlers = stateful_handlers(self)
         self._generated_answers: dict[str, tuple[int, Any, bytes, bool]] = {}
         self.gateway = Gateway(
@@ -195,7 +208,12 @@ class Sandbox:
 
     def store_problem(self) -> str | None:
         """What makes the store unusable now (for the health call), or None."""
-        return self._store_failure or self.store.problem() or self.purchase_orders.problem()
+        return (
+            self._store_failure
+            or self.store.problem()
+            or self.purchase_orders.problem()
+            or self.df_orders.problem()
+        )
 
     def reset(self) -> None:
         """Back to the seeded state: journal and usage-plan buckets emptied, issued tokens kept."""
@@ -203,6 +221,7 @@ class Sandbox:
         self.throttle.reset()
         self.clock.reset()
         self.retail.reset()
+        self.direct_fulfillment.reset()
         self.strict.reset()
         self.chaos.reset()
         self.gateway.response_checks.reset()
@@ -210,13 +229,14 @@ class Sandbox:
 
     def close(self) -> None:
         self.purchase_orders.close()
+        self.df_orders.close()
         self.store.close()
 
 
 def _seed_progress(account: str, done: int, total: int) -> None:
     """Seeding a large world takes a while: say how far it got."""
     if total >= 10_000:
-        print(f"vendor-sandbox: seeding purchase orders of {account}: {done} of {total}", file=sys.stderr)
+        print(f"vendor-sandbox: seeding orders of {account}: {done} of {total}", file=sys.stderr)
 
 
 def _json_error(error: SpApiError, request_id: str | None = None) -> Response:

@@ -199,7 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--faults", default=None, help="a fault plan (YAML or JSON) to apply from the start")
     serve.add_argument("--token-lifetime", type=int, default=None, help="LWA token lifetime in seconds")
-    serve.add_argument("--seed-size", type=int, default=None, help="purchase orders seeded per account (300)")
+    serve.add_argument(
+        "--seed-size", type=int, default=None, help="purchase orders (and DF orders) seeded per account (300)"
+    )
     serve.add_argument(
         "--processing-delay", type=float, default=None, help="seconds before a transaction is decided (1)"
     )

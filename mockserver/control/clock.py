@@ -1,4 +1,5 @@
-"""`/_sandbox/clock`: read, freeze, unfreeze, set and advance the sandbox clock; the Retail world follows."""
+"""`/_sandbox/clock`: read, freeze, unfreeze, set and advance the sandbox clock; the worlds follow. Also what
+an account's worlds are made of: its catalogue and its Direct Fulfillment warehouses."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def create_clock_blueprint(sandbox: Sandbox) -> Blueprint:
 
     def describe() -> ResponseReturnValue:
         sandbox.retail.tick()
+        sandbox.direct_fulfillment.tick()
         return jsonify(clock.describe())
 
     @blueprint.get("/clock")
@@ -86,5 +88,13 @@ def create_clock_blueprint(sandbox: Sandbox) -> Blueprint:
                 {"errors": [{"code": "NotFound", "message": "No such account.", "details": account}]}
             ), 404
         return jsonify({"account": account, "products": sandbox.retail.catalogue(account)})
+
+    @blueprint.get("/df/warehouses/<account>")
+    def warehouses(account: str) -> ResponseReturnValue:
+        if account not in sandbox.accounts.accounts:
+            return jsonify(
+                {"errors": [{"code": "NotFound", "message": "No such account.", "details": account}]}
+            ), 404
+        return jsonify({"account": account, "warehouses": sandbox.direct_fulfillment.warehouses(account)})
 
     return blueprint

@@ -1,4 +1,4 @@
-"""Errors the domain raises; the handlers serialise them in one place (handlers/retail_common.py)."""
+"""Errors the domain raises; the handlers serialise them in one place (handlers/common.py)."""
 
 from __future__ import annotations
 

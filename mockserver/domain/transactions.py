@@ -3,7 +3,8 @@ processing delay ends Success or Failure with Amazon-shaped errors.
 
 A transaction is written to the store (with the submitted documents) before the 202 is answered, so a restart
 loses nothing; the outcome is decided when the delay has passed, in submission order, by the processor that
-the Retail world registers for the transaction's kind.
+the world registers for the transaction's kind. Each family keeps its own log (its own collections), so a
+transaction of one family is unknown to the other's status operation, as on Amazon.
 """
 
 from __future__ import annotations
@@ -30,8 +31,18 @@ log = logging.getLogger(__name__)
 COLLECTION = "vendor.transactions"
 SUBMISSIONS = "vendor.submissions"
 
-# A processor applies one submission and returns the errors that fail it ([] is Success).
-Processor = Callable[[str, Any, datetime], list[dict[str, str]]]
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a processor may return instead of a bare error list: the errors and what the transaction made
+    (kept with it, and shown by the status read: the orders a sandbox scenario generated)."""
+
+    errors: list[dict[str, str]]
+    result: dict[str, Any] | None = None
+
+
+# A processor applies one submission and returns the errors that fail it ([] is Success), or an Outcome.
+Processor = Callable[[str, Any, datetime], "list[dict[str, str]] | Outcome"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,8 @@ class TransactionStatus:
     transaction_id: str
     status: str
     errors: list[dict[str, str]]
+    result: dict[str, Any] | None = None
+    kind: str = ""
 
     def to_payload(self) -> dict[str, Any]:
         status: dict[str, Any] = {"transactionId": self.transaction_id, "status": self.status}
@@ -56,8 +69,18 @@ def _fingerprint(account: str, kind: str, body: Any) -> str:
 
 
 class TransactionLog:
-    def __init__(self, store: Store, processing_delay: float, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        processing_delay: float,
+        clock: Callable[[], datetime],
+        *,
+        collection: str = COLLECTION,
+        submissions: str = SUBMISSIONS,
+    ) -> None:
         self.store = store
+        self.collection = collection
+        self.submissions = submissions
         self.processing_delay = processing_delay
         self.clock = clock
         self.processors: dict[str, Processor] = {}
@@ -69,26 +92,27 @@ class TransactionLog:
 
     def _load_pending(self) -> None:
         pending = []
-        for key, document in self.store.scan(COLLECTION):
+        for key, document in self.store.scan(self.collection):
             self._sequence = max(self._sequence, int(document.get("sequence", 0)))
             if document.get("status") == "Processing":
                 pending.append((int(document.get("sequence", 0)), key, float(document["submitted_at"])))
         self._pending = deque(sorted(pending))
 
-    def submit(self, account: str, kind: str, body: Any) -> str:
-        """Record a submission (durably) and return its transactionId; the caller answers 202."""
+    def submit(self, account: str, kind: str, body: Any, *, deduplicate: bool = True) -> str:
+        """Record a submission (durably) and return its transactionId; the caller answers 202. With
+        `deduplicate`, a body identical to an earlier submission of the kind fails as its duplicate."""
         now = self.clock()
         with self._lock:
             self._sequence += 1
             transaction_id = f"{now:%Y%m%d%H%M%S}-{unique_id()}"
             fingerprint = _fingerprint(account, kind, body)
-            first = self.store.get(SUBMISSIONS, fingerprint)
+            first = self.store.get(self.submissions, fingerprint) if deduplicate else None
             duplicate_of = first["transaction_id"] if first else None
-            if first is None:
-                self.store.put(SUBMISSIONS, fingerprint, {"transaction_id": transaction_id})
+            if first is None and deduplicate:
+                self.store.put(self.submissions, fingerprint, {"transaction_id": transaction_id})
             submitted_at = time.time()
             self.store.put(
-                COLLECTION,
+                self.collection,
                 transaction_id,
                 {
                     "sequence": self._sequence,
@@ -115,15 +139,21 @@ class TransactionLog:
                 if wall < submitted_at + self.processing_delay:
                     break
                 self._pending.popleft()
-                document = self.store.get(COLLECTION, transaction_id)
+                document = self.store.get(self.collection, transaction_id)
                 if document is None or document.get("status") != "Processing":
                     continue
-                errors = self._decide(document)
+                decided = self._decide(document)
+                if isinstance(decided, Outcome):
+                    errors, result = decided.errors, decided.result
+                else:
+                    errors, result = decided, None
                 document["status"] = "Failure" if errors else "Success"
                 document["errors"] = errors
-                self.store.put(COLLECTION, transaction_id, document)
+                if result is not None:
+                    document["result"] = result
+                self.store.put(self.collection, transaction_id, document)
 
-    def _decide(self, document: dict[str, Any]) -> list[dict[str, str]]:
+    def _decide(self, document: dict[str, Any]) -> list[dict[str, str]] | Outcome:
         if document.get("duplicate_of"):
             return [
                 {
@@ -152,14 +182,20 @@ class TransactionLog:
 
     def status(self, account: str, transaction_id: str) -> TransactionStatus:
         self.settle()
-        document = self.store.get(COLLECTION, transaction_id)
+        document = self.store.get(self.collection, transaction_id)
         if document is None or document.get("account") != account:
             raise NotFound(f"No transaction {transaction_id}.")
-        return TransactionStatus(transaction_id, document["status"], list(document.get("errors") or []))
+        return TransactionStatus(
+            transaction_id,
+            document["status"],
+            list(document.get("errors") or []),
+            document.get("result"),
+            str(document.get("kind") or ""),
+        )
 
     def reset(self) -> None:
         with self._lock:
-            self.store.clear(COLLECTION)
-            self.store.clear(SUBMISSIONS)
+            self.store.clear(self.collection)
+            self.store.clear(self.submissions)
             self._pending.clear()
             self._sequence = 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mockserver.handlers.direct_fulfillment import direct_fulfillment_handlers, is_direct_fulfillment
 from mockserver.handlers.retail import RETAIL_OPERATIONS, retail_handlers
 from mockserver.handlers.tokens import restricted_data_token_handler
 from mockserver.pipeline.gateway import Handler
@@ -19,9 +20,13 @@ def stateful_handlers(sandbox: Sandbox) -> dict[str, Handler]:
     handlers: dict[str, Handler] = {}
     for operation in sandbox.registry.operations:
         if operation.operation_id == "createRestrictedDataToken":
-            handlers[operation.name] = restricted_data_token_handler(sandbox.tokens)
+            handlers[operation.name] = restricted_data_token_handler(sandbox.tokens, sandbox.registry)
     retail = retail_handlers(sandbox.retail)
+    direct_fulfillment = direct_fulfillment_handlers(sandbox.direct_fulfillment)
     for operation in sandbox.registry.operations:
-        if (operation.api.api_id, operation.operation_id) in RETAIL_OPERATIONS:
+        api_id = operation.api.api_id
+        if (api_id, operation.operation_id) in RETAIL_OPERATIONS:
             handlers[operation.name] = retail[operation.operation_id]
+        elif is_direct_fulfillment(api_id) and operation.operation_id in direct_fulfillment:
+            handlers[operation.name] = direct_fulfillment[operation.operation_id](api_id)
     return handlers

@@ -1,7 +1,7 @@
 """Retail Procurement handlers (Vendor Orders, Shipments, Invoices, Transaction Status): thin, stateful.
 
 Each reads the validated request, calls the RetailWorld and shapes Amazon's payload; the domain's errors are
-turned into Amazon's error answers here, in one place.
+turned into Amazon's error answers in one place (handlers/common.py).
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mockserver.domain.errors import DomainError
 from mockserver.domain.retail.service import RetailWorld
-from mockserver.pipeline.errors import SpApiError
-from mockserver.pipeline.gateway import Call, Handler, HandlerResult
+from mockserver.handlers.common import account_of as account
+from mockserver.handlers.common import json_body
+from mockserver.handlers.common import stateful as _stateful
+from mockserver.pipeline.gateway import Call, Handler
 
 # (api id, operationId) -> handler factory
 RETAIL_OPERATIONS = {
@@ -36,27 +37,8 @@ _SUBMISSION_KINDS = {
 }
 
 
-def domain_error(error: DomainError) -> SpApiError:
-    """The one place where the domain's errors become Amazon's error bodies."""
-    return SpApiError(error.status, error.code, error.message, error.details, stage="handle")
-
-
-def _stateful(answer: Callable[[Call], tuple[int, Any]]) -> Handler:
-    def handler(call: Call) -> HandlerResult:
-        try:
-            status, payload = answer(call)
-        except DomainError as error:
-            raise domain_error(error) from error
-        return HandlerResult(status, {"payload": payload}, "stateful")
-
-    return handler
-
-
 def retail_handlers(world: RetailWorld) -> dict[str, Handler]:
     """Handlers by operationId."""
-
-    def account(call: Call) -> str:
-        return call.principal.account.name
 
     def get_purchase_orders(call: Call) -> tuple[int, Any]:
         return 200, world.list_purchase_orders(account(call), call.request.query)
@@ -78,8 +60,7 @@ def retail_handlers(world: RetailWorld) -> dict[str, Handler]:
 
     def submission(kind: str) -> Callable[[Call], tuple[int, Any]]:
         def submit(call: Call) -> tuple[int, Any]:
-            body = call.request.body if isinstance(call.request.body, dict) else {}
-            return 202, {"transactionId": world.submit(account(call), kind, body)}
+            return 202, {"transactionId": world.submit(account(call), kind, json_body(call))}
 
         return submit
 

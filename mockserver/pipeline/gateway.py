@@ -23,7 +23,7 @@ from mockserver.pipeline.auth import TOKEN_HEADER, Principal, TokenLookup, authe
 from mockserver.pipeline.faults import FaultStage
 from mockserver.pipeline.host import EndpointChoice, endpoint_for_host
 from mockserver.pipeline.response_check import ResponseCheckPolicy
-from mockserver.pipeline.strict import StrictChecker, Violation
+from mockserver.pipeline.strict import StrictChecker, Violation, is_restricted
 from mockserver.pipeline.throttle import Throttle, UsagePlan
 from mockserver.pipeline.validate import NO_BODY, RequestValidator, ValidatedRequest
 
@@ -143,6 +143,9 @@ class Gateway:
         strict = self.strict if self.strict is not None and self.strict.enabled else None
         if strict is not None:
             strict.check_token_kind(operation, principal.token_kind, exchange.violations)
+        if not static and principal.token_kind != "rdt" and is_restricted(operation):
+            # Amazon refuses personal data to an LWA access token: a restricted data token is needed.
+            raise errors.not_authorized()
         plan_key = (operation.name, principal.account.selling_partner_id, principal.application.client_id)
         try:
             exchange.plan = self.throttle.take(operation, plan_key[1], plan_key[2])

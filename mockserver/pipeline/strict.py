@@ -10,7 +10,8 @@ Each rule has a name (the `rule` of a recorded violation, and a line in README's
 - `ignored-429`        after a 429, no request of the same operation before the usage plan allows one: 429
                        (as throttling answers anyway), recorded as a violation.
 - `token-kind`         restricted operations (personal data of Direct Fulfillment) need a restricted data
-                       token, not an LWA access token: 403 Unauthorized.
+                       token, not an LWA access token: 403 Unauthorized (the gateway refuses one in every
+                       dynamic mode; strict mode records the violation).
 - `extra-query-parameter`, `extra-body-property`: tolerated as Amazon does, but reported.
 
 Contract violations (`contract`: the request fails validation) are recorded in every mode, from the journal.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jsonschema_rs
@@ -66,6 +67,15 @@ def violation(rule: str, message: str) -> Violation:
 def is_restricted(operation: Operation) -> bool:
     api = operation.api.api_id.rsplit("/", 1)[0]
     return (api, operation.operation_id) in RESTRICTED_OPERATIONS
+
+
+def restricted_resources(operations: Iterable[Operation]) -> list[dict[str, str]]:
+    """Every restricted operation as a restricted resource of createRestrictedDataToken (its generic path)."""
+    return [
+        {"method": operation.method, "path": operation.path}
+        for operation in operations
+        if is_restricted(operation)
+    ]
 
 
 def _closed(schema: Any) -> Any:
@@ -274,4 +284,11 @@ def _next_tokens(value: Any, depth: int = 0) -> list[str]:
     return []
 
 
-__all__ = ["RESTRICTED_OPERATIONS", "StrictChecker", "Violation", "is_restricted", "is_utc_date_time"]
+__all__ = [
+    "RESTRICTED_OPERATIONS",
+    "StrictChecker",
+    "Violation",
+    "is_restricted",
+    "is_utc_date_time",
+    "restricted_resources",
+]

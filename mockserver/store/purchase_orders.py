@@ -22,32 +22,20 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import os
-import queue
 import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
-from mockserver import wire
-from mockserver.store.base import copy_document, decode_stored
+from mockserver.store.base import copy_document
+from mockserver.store.bulk import BackgroundCheckpoint, DecodedDocuments, ahead, encode_document, sync_log
 from mockserver.store.integrity import database_path, probe_database
 
 CONFIRMATION_STATUSES = ("ACCEPTED", "PARTIALLY_ACCEPTED", "REJECTED", "UNCONFIRMED")
 RECEIVE_STATUSES = ("NOT_RECEIVED", "PARTIALLY_RECEIVED", "RECEIVED")
-
-
-def encode_document(document: dict[str, Any]) -> str:
-    return wire.dumps(document).decode()
-
-
-def decode_document(body: str | bytes) -> dict[str, Any]:
-    document: dict[str, Any] = decode_stored(body, "a stored purchase order")
-    return document
 
 
 @dataclass(slots=True)
@@ -461,34 +449,6 @@ def _row(values: tuple[Any, ...], decode: Callable[[str], dict[str, Any]]) -> Pu
     )
 
 
-class _DecodedDocuments:
-    """The documents of the bodies read last, decoded, keyed by the body text itself: the same text is the
-    same document whoever wrote it (another worker process included), so nothing is ever stale. Hashing and
-    comparing the text costs a tenth of decoding it. The documents are shared: read-only, like the rows."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._documents: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __call__(self, body: str) -> dict[str, Any]:
-        with self._lock:
-            document = self._documents.get(body)
-            if document is not None:
-                self._documents.move_to_end(body)
-                return document
-        document = decode_document(body)
-        with self._lock:
-            self._documents[body] = document
-            if len(self._documents) > self._size:
-                self._documents.popitem(last=False)
-        return document
-
-    def clear(self) -> None:
-        with self._lock:
-            self._documents.clear()
-
-
 def _bulk_chunks(
     rows: Iterable[PurchaseOrderRow], first_id: int
 ) -> Iterator[tuple[list[tuple[int, str]], list[tuple[Any, ...]]]]:
@@ -503,56 +463,13 @@ def _bulk_chunks(
         yield bodies, values
 
 
-_T = TypeVar("_T")
-
-
-def _ahead(items: Iterator[_T], depth: int = 4) -> Iterator[_T]:
-    """What `items` yields, produced by a worker thread up to `depth` items ahead. A bulk load generates its
-    rows (Python) while SQLite writes the previous chunk (the sqlite3 module lets go of the GIL meanwhile)."""
-    ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    end = object()
-
-    def hand_over(item: tuple[bool, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not hand_over((True, item)):
-                    return
-            hand_over((True, end))
-        except BaseException as error:  # handed to the consumer, raised there
-            hand_over((False, error))
-
-    worker = threading.Thread(target=produce, name="purchase-order-bulk-load", daemon=True)
-    worker.start()
-    try:
-        while True:
-            produced, item = ready.get()
-            if not produced:
-                raise item
-            if item is end:
-                return
-            yield item
-    finally:
-        stop.set()
-        worker.join()
-
-
 class SqlitePurchaseOrderTable:
     def __init__(self, path: Path, decoded_cache: int = 4096) -> None:
         self.path = path
         self._local = threading.local()
         self._write_lock = threading.Lock()
-        self._decoded = _DecodedDocuments(decoded_cache)
-        self._checkpoint: threading.Thread | None = None
+        self._decoded = DecodedDocuments(decoded_cache)
+        self._checkpoint = BackgroundCheckpoint(path, "purchase-order-checkpoint")
         connection = self._connection()
         connection.execute("PRAGMA journal_mode=WAL")
         self._migrate(connection)
@@ -658,54 +575,20 @@ class SqlitePurchaseOrderTable:
                     connection.execute("PRAGMA wal_autocheckpoint=1000")
                     connection.execute("PRAGMA cache_size=-2000")
             if bulk:
-                self._sync_log()
-                self._checkpoint_in_background()
+                sync_log(self.path)
+                self._checkpoint.start()
         return count
-
-    def _sync_log(self) -> None:
-        """fsync the write-ahead log, as a commit at synchronous=FULL does: the load is on disk."""
-        log = self.path.with_name(self.path.name + "-wal")
-        try:
-            descriptor = os.open(log, os.O_RDONLY)
-        except FileNotFoundError:  # not in WAL mode: the commit wrote (and SQLite synced) the database
-            return
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-    def _checkpoint_in_background(self) -> None:
-        """Copy the load from the log into the database file (and sync it) on a thread of its own, so that
-        seeding need not wait for it; a PASSIVE checkpoint blocks neither readers nor writers. Until it is
-        done, reads find the pages in the log."""
-
-        def checkpoint() -> None:
-            try:
-                connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                try:
-                    connection.execute("PRAGMA synchronous=FULL")
-                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                finally:
-                    connection.close()
-            except sqlite3.Error:
-                return  # the next automatic checkpoint copies what this one did not
-
-        self.wait_for_checkpoint()
-        self._checkpoint = threading.Thread(target=checkpoint, name="purchase-order-checkpoint", daemon=True)
-        self._checkpoint.start()
 
     def wait_for_checkpoint(self) -> None:
         """Until the checkpoint after a bulk load, if one runs, is done."""
-        if self._checkpoint is not None:
-            self._checkpoint.join()
-            self._checkpoint = None
+        self._checkpoint.wait()
 
     def _bulk_load(self, connection: sqlite3.Connection, rows: Iterable[PurchaseOrderRow]) -> int:
         count = 0
         for name in _INDEXES:
             connection.execute(f"DROP INDEX IF EXISTS {name}")
         first = connection.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM purchase_order_bodies").fetchone()[0]
-        for bodies, values in _ahead(_bulk_chunks(rows, first)):
+        for bodies, values in ahead(_bulk_chunks(rows, first)):
             connection.executemany(_INSERT_BODY, bodies)
             connection.executemany(_INSERT_ROW, values)
             count += len(values)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from flask import Flask
 from waitress import wasyncore
 
 from mockserver.app import Sandbox, create_app, sandbox_of
+from mockserver.contracts.registry import RouteMatch
+from mockserver.pipeline.strict import is_restricted, restricted_resources
 from mockserver.server import bind
 from mockserver.settings import Settings, load_settings
 
@@ -56,10 +59,32 @@ class RunningEmulator:
             self._tokens[key] = response.json()["access_token"]
         return self._tokens[key]
 
+    def restricted_data_token(self, name: str = "acme-na", application: str = "demo-integration") -> str:
+        """A restricted data token for every restricted operation (their generic paths), issued to the
+        account's access token as createRestrictedDataToken issues one (no exchange in the journal)."""
+        key = f"rdt:{name}/{application}"
+        if key not in self._tokens:
+            tokens = self.sandbox.tokens
+            parent = tokens.lookup(self.access_token(name, application))
+            if parent is None:
+                raise KeyError(name)
+            resources = restricted_resources(self.sandbox.registry.operations)
+            self._tokens[key] = tokens.issue_restricted_data_token(parent, resources).access_token
+        return self._tokens[key]
+
+    def token_for(
+        self, method: str, path: str, name: str = "acme-na", application: str = "demo-integration"
+    ) -> str:
+        """The token a client sends for a call: an RDT for a restricted operation, else the access token."""
+        match = self.sandbox.registry.match(method.upper(), urlsplit(path).path)
+        if isinstance(match, RouteMatch) and is_restricted(match.operation):
+            return self.restricted_data_token(name, application)
+        return self.access_token(name, application)
+
     def session(self, name: str = "acme-na", application: str = "demo-integration") -> requests.Session:
-        session = requests.Session()
-        session.headers["x-amz-access-token"] = self.access_token(name, application)
-        return session
+        """A session that sends, like an SP-API client, an RDT to restricted operations and the LWA access
+        token to every other."""
+        return _ClientSession(self, name, application)
 
     def stop(self) -> None:
         """Let requests in progress finish, then close every socket from the server's own loop thread.
@@ -78,6 +103,26 @@ class RunningEmulator:
             self._thread.join(timeout=10)
         finally:
             self.sandbox.close()
+
+
+class _ClientSession(requests.Session):
+    def __init__(self, emulator: RunningEmulator, name: str, application: str) -> None:
+        super().__init__()
+        self._emulator = emulator
+        self._name = name
+        self._application = application
+        self.headers["x-amz-access-token"] = emulator.access_token(name, application)
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        text_url = url.decode() if isinstance(url, bytes) else url
+        text_method = method.decode() if isinstance(method, bytes) else method
+        headers = dict(kwargs.pop("headers", None) or {})
+        if not any(name.lower() == "x-amz-access-token" for name in headers):
+            headers["x-amz-access-token"] = self._emulator.token_for(
+                text_method, text_url.removeprefix(self._emulator.base_url), self._name, self._application
+            )
+        kwargs["headers"] = headers
+        return super().request(method, url, *args, **kwargs)
 
 
 def start_emulator(settings: Settings | None = None, **overrides: Any) -> RunningEmulator:

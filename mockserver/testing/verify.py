@@ -13,6 +13,10 @@ operationIds likewise (`submitAcknowledgement.vendor-orders-v1`), and every link
 {transactionId}/get`): submissions lead to getTransaction in the stateful phase. Swagger 2.0 files (Amazon's
 models) have no links and run one by one.
 
+Every call carries the LWA access token (`--token`, or one obtained with the credentials); the restricted
+operations among the contracts (Direct Fulfillment's personal data) carry a restricted data token the server
+issues for all of them (createRestrictedDataToken), as a client must send one.
+
 Checks (Schemathesis built-ins unless said otherwise; the reasons are those of
 tests/contract/test_schemathesis.py):
 - run: not_a_server_error, status_code_conformance, content_type_conformance,
@@ -207,6 +211,38 @@ def obtain_token(
     return str(response.json()["access_token"])
 
 
+def restricted_resources_of(directory: Path) -> list[dict[str, str]]:
+    """The restricted operations among the contracts of `directory` (Direct Fulfillment's personal data), as
+    the restricted resources of createRestrictedDataToken (generic paths)."""
+    from mockserver.contracts.loader import ContractError
+    from mockserver.contracts.registry import OperationRegistry
+    from mockserver.pipeline.strict import restricted_resources
+
+    try:
+        operations = OperationRegistry.from_directory(directory).operations
+    except ContractError:
+        return []  # no contract at all: the run says so, having tested nothing
+    return restricted_resources(operations)
+
+
+def obtain_restricted_data_token(base_url: str, token: str, resources: list[dict[str, str]]) -> str | None:
+    """An RDT for the restricted operations, from the server's createRestrictedDataToken; None where the
+    server issues none (then those operations are called with the access token, and refuse it)."""
+    try:
+        response = requests.post(
+            f"{base_url.rstrip('/')}/tokens/2021-03-01/restrictedDataToken",
+            headers={TOKEN_HEADER: token},
+            json={"restrictedResources": resources},
+            timeout=30,
+        )
+    except requests.RequestException:
+        return None
+    if response.status_code != 200:
+        return None
+    issued = response.json().get("restrictedDataToken")
+    return issued if isinstance(issued, str) else None
+
+
 def sp_api_response_schema_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
     from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -272,7 +308,15 @@ def _non_empty_path(ctx: Any, path_parameters: dict[str, Any] | None) -> bool:
     return all(value not in ("", None) for value in (path_parameters or {}).values())
 
 
-def _config(base_url: str, token: str, max_examples: int, phases: tuple[str, ...]) -> Any:
+def _config(
+    base_url: str,
+    token: str,
+    max_examples: int,
+    phases: tuple[str, ...],
+    restricted: list[dict[str, str]] | None = None,
+    restricted_token: str | None = None,
+) -> Any:
+    """The run's configuration: the access token on every call, the RDT on the restricted operations."""
     import schemathesis
 
     checks: dict[str, Any] = {name: {"enabled": True} for name in CHECKS_RUN}
@@ -300,12 +344,21 @@ def _config(base_url: str, token: str, max_examples: int, phases: tuple[str, ...
             "operations": [
                 {
                     # createRestrictedDataToken checks more than its schema says (a path starting with `/`,
-                    # a supported method): Amazon answers such schema-valid requests 400 InvalidInput.
+                    # a supported method, a restricted operation): Amazon answers such schema-valid
+                    # requests 400 InvalidInput.
                     "include-operation-id": "createRestrictedDataToken",
                     "checks": {
                         "positive_data_acceptance": {"expected-statuses": [*ACCEPTANCE_STATUSES, "400"]}
                     },
-                }
+                },
+                *(
+                    {
+                        "include-name": f"{resource['method']} {resource['path']}",
+                        "headers": {TOKEN_HEADER: restricted_token},
+                    }
+                    for resource in (restricted or [])
+                    if restricted_token
+                ),
             ],
         }
     )
@@ -562,7 +615,11 @@ def verify_server(
         return result
     token = token or obtain_token(base_url, **credentials)
     _register_checks()
-    config = _config(base_url, token, max_examples, phases)
+    restricted = restricted_resources_of(directory)
+    restricted_token = obtain_restricted_data_token(base_url, token, restricted) if restricted else None
+    if restricted and restricted_token is None and progress:
+        progress("no restricted data token from the server: restricted operations get the access token")
+    config = _config(base_url, token, max_examples, phases, restricted, restricted_token)
     dropped: list[str] = []
     try:
         runs = _runs(directory, dropped)
@@ -631,6 +688,7 @@ __all__ = [
     "VerifyResult",
     "bundle_contracts",
     "load_document",
+    "obtain_restricted_data_token",
     "obtain_token",
     "verify_server",
 ]

@@ -193,21 +193,30 @@ def test_grantless_token_is_refused_on_a_vendor_operation(emulator: RunningEmula
     )
 
 
+def df_orders(emulator: RunningEmulator, count: int = 2, account: str = "acme-na") -> list[str]:
+    """Numbers of the account's Direct Fulfillment orders (read from the world, not through the API)."""
+    from mockserver.store.df_orders import DfOrderQuery
+
+    query = DfOrderQuery(account, "2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z", limit=count)
+    return [row.number for row in emulator.sandbox.direct_fulfillment.table.query(query)]
+
+
 def test_rdt_is_accepted_on_the_operation_it_names(emulator: RunningEmulator) -> None:
     template = f"{DF_ORDERS}/{{purchaseOrderNumber}}"
     rdt = create_rdt(emulator, emulator.access_token(), [{"method": "GET", "path": template}])
 
-    for order in ("PO0001", "PO0002"):
+    for order in df_orders(emulator):
         response = get(emulator, f"{DF_ORDERS}/{order}", rdt)
         assert response.status_code == 200, response.text
         assert response.headers["x-amzn-RateLimit-Limit"]
 
 
 def test_rdt_for_a_concrete_path_is_accepted_there_only(emulator: RunningEmulator) -> None:
-    rdt = create_rdt(emulator, emulator.access_token(), [{"method": "GET", "path": f"{DF_ORDERS}/PO0001"}])
+    first, second = df_orders(emulator)
+    rdt = create_rdt(emulator, emulator.access_token(), [{"method": "GET", "path": f"{DF_ORDERS}/{first}"}])
 
-    assert get(emulator, f"{DF_ORDERS}/PO0001", rdt).status_code == 200
-    assert_refused(get(emulator, f"{DF_ORDERS}/PO0002", rdt))
+    assert get(emulator, f"{DF_ORDERS}/{first}", rdt).status_code == 200
+    assert_refused(get(emulator, f"{DF_ORDERS}/{second}", rdt))
 
 
 @pytest.mark.parametrize(
@@ -239,7 +248,7 @@ def test_rdt_is_refused_on_another_operation(
 
 
 def test_rdt_cannot_create_another_rdt(emulator: RunningEmulator) -> None:
-    rdt = create_rdt(emulator, emulator.access_token(), [{"method": "POST", "path": RDT_PATH}])
+    rdt = create_rdt(emulator, emulator.access_token(), [{"method": "GET", "path": f"{DF_ORDERS}/PO0001"}])
 
     response = requests.post(
         f"{emulator.base_url}{RDT_PATH}",

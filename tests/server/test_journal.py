@@ -73,7 +73,8 @@ def call(
     headers: dict[str, str] | None = None,
     **kwargs: Any,
 ) -> requests.Response:
-    sent = {TOKEN_HEADER: emulator.access_token(account, application), **(headers or {})}
+    # As a client does: a restricted data token for a restricted operation, else the access token.
+    sent = {TOKEN_HEADER: emulator.token_for("GET", path, account, application), **(headers or {})}
     return requests.get(f"{emulator.base_url}{path}", headers=sent, timeout=10, **kwargs)
 
 
@@ -327,11 +328,12 @@ def test_access_token_is_redacted(emulator: RunningEmulator) -> None:
 
 
 def test_restricted_data_token_is_redacted(emulator: RunningEmulator) -> None:
-    body = {"restrictedResources": [{"method": "GET", "path": f"{DF_ORDERS}/PO1"}]}
+    window = {"createdAfter": "2024-05-01T00:00:00Z", "createdBefore": "2024-05-02T00:00:00Z"}
+    body = {"restrictedResources": [{"method": "GET", "path": DF_ORDERS}]}
     response = emulator.session().post(f"{emulator.base_url}{RDT_PATH}", json=body, timeout=10)
     rdt = response.json()["restrictedDataToken"]
     rdt_response = requests.get(
-        f"{emulator.base_url}{DF_ORDERS}/PO1", headers={TOKEN_HEADER: rdt}, timeout=10
+        f"{emulator.base_url}{DF_ORDERS}", params=window, headers={TOKEN_HEADER: rdt}, timeout=10
     )
     assert rdt_response.status_code == 200
 

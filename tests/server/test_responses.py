@@ -28,7 +28,8 @@ def _send(
     method: str, path: str, token: bool = True, headers: dict[str, str] | None = None, **kwargs: Any
 ) -> Send:
     def send(emulator: RunningEmulator) -> requests.Response:
-        sent = {TOKEN_HEADER: emulator.access_token()} if token else {}
+        # As a client does: a restricted data token for a restricted operation, else the access token.
+        sent = {TOKEN_HEADER: emulator.token_for(method, path)} if token else {}
         sent.update(headers or {})
         return requests.request(method, f"{emulator.base_url}{path}", headers=sent, timeout=10, **kwargs)
 
@@ -140,10 +141,21 @@ def test_throttled_answer_is_json_with_a_request_id(tmp_path: Path) -> None:
         ("GET", "/reports/2021-06-30/reports", {}, "0.0222"),
         ("GET", "/reports/2021-06-30/reports/R1", {}, "2.0"),
         ("GET", "/reports/2021-06-30/documents/D1", {}, "0.0167"),
-        ("POST", RDT_PATH, {"json": {"restrictedResources": []}}, "1.0"),
+        ("POST", RDT_PATH, {"json": {"restrictedResources": [{"method": "GET", "path": DF_ORDERS}]}}, "1.0"),
         ("POST", ACKNOWLEDGEMENTS, {"json": {"acknowledgements": []}}, "10.0"),
         # No usage plan in the contract: the server's default rate.
-        ("GET", "/vendor/directFulfillment/sandbox/2021-10-28/transactions/T1", {}, "10.0"),
+        (
+            "POST",
+            "/vendor/directFulfillment/sandbox/2021-10-28/orders",
+            {
+                "json": {
+                    "orders": [
+                        {"sellingParty": {"partyId": "ACME1"}, "shipFromParty": {"partyId": "ACME1W1"}}
+                    ]
+                }
+            },
+            "10.0",
+        ),
     ],
 )
 def test_answer_carries_the_contract_rate(
@@ -166,25 +178,9 @@ def test_validation_error_carries_the_contract_rate(real_rates: RunningEmulator)
 
 
 GENERATED: list[tuple[str, str, str, dict[str, Any]]] = [
-    # Retail Procurement (vendor/orders, vendor/shipping, vendor/payments, vendor/transactions) is stateful.
-    (
-        "vendor/directFulfillment/orders/v1#getOrder",
-        "GET",
-        "/vendor/directFulfillment/orders/v1/purchaseOrders/PO0001",
-        {},
-    ),
-    (
-        "vendor/directFulfillment/orders/2021-12-28#getOrders",
-        "GET",
-        DF_ORDERS,
-        {"params": CREATED},
-    ),
-    (
-        "vendor/directFulfillment/transactions/v1#getTransactionStatus",
-        "GET",
-        "/vendor/directFulfillment/transactions/v1/transactions/T1",
-        {},
-    ),
+    # Retail Procurement and Direct Fulfillment are stateful; Reports is not yet.
+    ("reports/2021-06-30#getReport", "GET", "/reports/2021-06-30/reports/R1", {}),
+    ("reports/2021-06-30#getReportSchedule", "GET", "/reports/2021-06-30/schedules/S1", {}),
     ("reports/2021-06-30#getReports", "GET", "/reports/2021-06-30/reports", {}),
 ]
 

@@ -22,8 +22,10 @@ REFILL = 1 / 2.0  # seconds per request at 10/s * 0.2
 MANY = 25  # far beyond any burst here
 PURCHASE_ORDERS = "/vendor/orders/v1/purchaseOrders"
 PURCHASE_ORDERS_STATUS = "/vendor/orders/v1/purchaseOrdersStatus"
-DF_ORDER_V1 = "/vendor/directFulfillment/orders/v1/purchaseOrders/PO0001"
-DF_ORDER_2021 = "/vendor/directFulfillment/orders/2021-12-28/purchaseOrders/PO0001"
+# Direct Fulfillment getOrders in both versions (restricted: called with a restricted data token).
+_WINDOW = "?createdAfter=2024-01-01T00:00:00Z&createdBefore=2024-01-05T00:00:00Z"
+DF_ORDER_V1 = f"/vendor/directFulfillment/orders/v1/purchaseOrders{_WINDOW}"
+DF_ORDER_2021 = f"/vendor/directFulfillment/orders/2021-12-28/purchaseOrders{_WINDOW}"
 PURCHASE_ORDER = "/vendor/orders/v1/purchaseOrders/4Z32PABC"
 WARM_UP = (PURCHASE_ORDERS, PURCHASE_ORDERS_STATUS, PURCHASE_ORDER, DF_ORDER_V1, DF_ORDER_2021)
 CALLERS = (
@@ -88,7 +90,7 @@ def call(
     account: str = "acme-na",
     application: str = "demo-integration",
 ) -> requests.Response:
-    token = emulator.access_token(account, application)
+    token = emulator.token_for("GET", path, account, application)
     return requests.get(f"{emulator.base_url}{path}", headers={"x-amz-access-token": token}, timeout=10)
 
 

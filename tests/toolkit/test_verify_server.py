@@ -244,6 +244,43 @@ def test_the_stateful_phase_reads_what_was_submitted(quiet_emulator: VendorSandb
     assert read_after_acknowledging, "no getPurchaseOrder of a purchase order acknowledged earlier"
 
 
+def test_the_stateful_phase_follows_direct_fulfillment_with_restricted_data_tokens(
+    quiet_emulator: VendorSandbox, tmp_path: Path
+) -> None:
+    """Direct Fulfillment Orders, Transactions and Sandbox Test Data (2021-12-28) in one bundle: an
+    acknowledgement is followed by its transaction and by the order it acknowledged, a scenario by its read;
+    restricted operations go with the server's RDT (never refused as an access token would be)."""
+    directory = tmp_path / "contracts"
+    directory.mkdir()
+    for name in (
+        "vendor-df-orders-2021-12-28.yaml",
+        "vendor-df-transactions-2021-12-28.yaml",
+        "vendor-df-sandbox-test-data-2021-10-28.yaml",
+    ):
+        shutil.copy(DEFAULT_CONTRACTS / name, directory)
+    quiet_emulator.admin.clear_journal()
+    # Enough examples for generated acknowledgements to carry an order (the field is optional).
+    result = verify_server(quiet_emulator.base_url, directory, max_examples=25, phases=("stateful",))
+    assert result.ok, result.summary()
+    entries = _journal(quiet_emulator)
+    assert ("submitAcknowledgement", "getTransactionStatus") in _transaction_reads(entries)
+    acknowledged: set[str] = set()
+    followed = []
+    for entry in entries:
+        body = entry["request_body"]
+        if entry["operation_id"] == "submitAcknowledgement" and entry["status"] == 202:
+            items = body.get("orderAcknowledgements") if isinstance(body, dict) else None
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict) and isinstance(item.get("purchaseOrderNumber"), str):
+                    acknowledged.add(item["purchaseOrderNumber"])
+        if entry["operation_id"] == "getOrder":
+            assert entry["status"] in (200, 404), entry  # with the RDT: answered from state
+            if unquote(entry["path"].rsplit("/", 1)[1]) in acknowledged:
+                followed.append(entry)
+    assert followed, "no getOrder of an order acknowledged earlier"
+    assert any(entry["operation_id"] == "getOrderScenarios" for entry in entries)
+
+
 @pytest.mark.reference
 def test_the_emulator_serving_amazons_models_passes_verify_server(
     tmp_path_factory: pytest.TempPathFactory,

@@ -6,22 +6,12 @@ violation, in Amazon's shape (`code`, `message`, `details`), the details naming 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from mockserver.domain.rules import Rule, RuleBook
 
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    code: str
-    message: str
-    applies_to: str
-
-
-RULES: dict[str, Rule] = {}
-
-
-def _rule(name: str, code: str, message: str, applies_to: str) -> None:
-    RULES[name] = Rule(name, code, message, applies_to)
+BOOK = RuleBook()
+RULES: dict[str, Rule] = BOOK.rules
+_rule = BOOK.define
+violation = BOOK.violation
 
 
 # Acknowledgements (submitAcknowledgement)
@@ -148,6 +138,4 @@ _rule(
 _rule("duplicate-submission", "DUPLICATE_TRANSACTION", "The submission repeats an earlier one.", "any")
 
 
-def violation(rule_name: str, document: str, detail: str) -> dict[str, str]:
-    rule = RULES[rule_name]
-    return {"code": rule.code, "message": rule.message, "details": f"{document}: rule {rule.name}: {detail}"}
+__all__ = ["RULES", "Rule", "violation"]

@@ -1,46 +1,30 @@
-"""The seeded Retail Procurement world: per vendor account, a catalogue (SKU <-> GTIN <-> ASIN) and purchase
-orders of every type, deterministic from the seed (same seed and anchor time, same data).
+"""The seeded Retail Procurement world: per vendor account, purchase orders of every type over the account's
+catalogue (domain/catalogue.py), deterministic from the seed (same seed and anchor time, same data).
 
-Faker draws the slow, human-looking parts once per account (fulfilment-centre addresses, vendor names,
-product titles); the bulk (purchase orders by the hundred thousand) comes from a seeded `random.Random`,
-drawn with `random()` (the cheapest draw) from pools built once per vendor code. The parties and prices of a
-purchase order are those pools' own dicts, shared by every PO of the vendor code: a stored document is never
-changed in place (`RetailWorld` changes private copies and stores those), so sharing is safe and cheap.
+The bulk (purchase orders by the hundred thousand) comes from a seeded `random.Random`, drawn with `random()`
+(the cheapest draw) from pools built once per vendor code. The parties and prices of a purchase order are
+those pools' own dicts, shared by every PO of the vendor code: a stored document is never changed in place
+(`RetailWorld` changes private copies and stores those), so sharing is safe and cheap.
 """
 
 from __future__ import annotations
 
 import random
 import string
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from functools import cached_property
 from typing import Any
 
-from faker import Faker
-
 from mockserver.accounts import VendorAccount
+from mockserver.domain.catalogue import (
+    MARKETPLACES,
+    Product,
+    VendorCodeContext,
+    catalogue_rows,
+    vendor_code_contexts,
+)
 from mockserver.domain.clock import iso_seconds
 
 PURCHASE_ORDER_TYPES = ("RegularOrder", "ConsignedOrder", "NewProductIntroduction", "RushOrder")
-
-# marketplace -> (currency, Faker locale, country, fulfilment centres)
-MARKETPLACES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
-    "ATVPDKIKX0DER": ("USD", "en_US", "US", ("ABE8", "PHX6", "ONT8", "TEB9", "BFI4")),
-    "A2EUQ1WTGCTBG2": ("CAD", "en_CA", "CA", ("YYZ4", "YVR2")),
-    "A1AM78C64UM0Y8": ("MXN", "es_MX", "MX", ("MEX1",)),
-    "A1PA6795UKMFR9": ("EUR", "de_DE", "DE", ("FRA7", "DTM2", "MUC3")),
-    "A1F83G8C2ARO7P": ("GBP", "en_GB", "GB", ("LTN1", "BHX4")),
-    "A13V1IB3VIYZZH": ("EUR", "fr_FR", "FR", ("ORY1", "LYS1")),
-    "APJ6JRA9NG5V4": ("EUR", "it_IT", "IT", ("MXP5",)),
-    "A1RKKUPIHCS9HS": ("EUR", "es_ES", "ES", ("MAD4",)),
-    "A1VC38T7YXB528": ("JPY", "ja_JP", "JP", ("NRT1",)),
-}
-_DEFAULT_MARKETPLACE = "ATVPDKIKX0DER"
 _ALPHANUMERIC = string.ascii_uppercase + string.digits
 _DEAL_CODES = ("PRIMEDAY", "BLACKFRIDAY", "SPRING-DEAL", "LIGHTNING-42")
 _PAIRS = tuple(a + b for a in _ALPHANUMERIC for b in _ALPHANUMERIC)  # 1,296 two-character blocks
@@ -48,82 +32,7 @@ _SEQUENCES = tuple(str(number) for number in range(64))
 _PAYMENT_METHODS = ("PaidByBuyer", "FOBPortOfCall", "PrepaidBySeller")
 _INCOTERMS = ("FreeOnBoard", "ExWorks", "FreeCarrier")
 _PORTS = ("USLGB", "USNYC", "DEHAM", "GBFXT")
-_VAT_COUNTRIES = ("DE", "FR", "GB", "IT", "ES")
 _DAY = 86400
-
-
-@dataclass(frozen=True)
-class Product:
-    sku: str
-    gtin: str
-    asin: str
-    title: str
-    net_cost: Decimal  # per each, in the marketplace currency
-    list_price: Decimal
-    case_size: int
-
-    @cached_property
-    def net_cost_text(self) -> str:
-        return _money(self.net_cost)
-
-    @cached_property
-    def list_price_text(self) -> str:
-        return _money(self.list_price)
-
-
-@dataclass(frozen=True)
-class VendorCodeContext:
-    vendor_code: str
-    marketplace_id: str
-    currency: str
-    country: str
-    ship_to: tuple[dict[str, Any], ...]  # PartyIdentification of each fulfilment centre
-    catalogue: tuple[Product, ...]
-    vendor_address: dict[str, Any]
-    # Pools every purchase order of this vendor code shares (see the module docstring).
-    buying_parties: tuple[dict[str, Any], ...]  # per fulfilment centre, as ship_to
-    selling_party: dict[str, Any]
-    bill_to: dict[str, Any]
-    prices: tuple[tuple[dict[str, Any], dict[str, Any]], ...]  # (netCost, listPrice) per catalogue product
-
-
-def _check_digit(digits: str) -> str:
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return str((10 - total % 10) % 10)
-
-
-def _gtin(rng: random.Random, country: str) -> str:
-    body = "".join(rng.choice(string.digits) for _ in range(11 if country in ("US", "CA") else 12))
-    # UPC-A (12 digits) in North America, EAN-13 with a European prefix elsewhere.
-    body = "0" + body[1:] if country in ("US", "CA") else "40" + body[2:]
-    return body + _check_digit(body)
-
-
-def _money(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01'))}"
-
-
-# Making a Faker costs some 40 ms (it scans its provider modules for the locale), more than seeding a few
-# hundred purchase orders: builders borrow one per (role, locale) and seed it before drawing, which gives
-# the same data as a fresh instance. The lock keeps one builder's draws from interleaving with another's.
-_FAKERS: dict[tuple[str, str], Faker] = {}
-# Only the providers the world draws from (addresses, company names and catch phrases, and the person names
-# their formats use): the same draws as with all of Faker's providers, without loading two dozen others.
-_FAKER_PROVIDERS = ["faker.providers.address", "faker.providers.company", "faker.providers.person"]
-_FAKERS_LOCK = threading.Lock()
-
-
-@contextmanager
-def _borrowed_fakers() -> Iterator[Any]:
-    def faker(role: str, locale: str, seed: str) -> Faker:
-        instance = _FAKERS.get((role, locale))
-        if instance is None:
-            instance = _FAKERS[(role, locale)] = Faker(locale, providers=_FAKER_PROVIDERS)
-        instance.seed_instance(seed)
-        return instance
-
-    with _FAKERS_LOCK:
-        yield faker
 
 
 class WorldBuilder:
@@ -133,96 +42,7 @@ class WorldBuilder:
         self.account = account
         self.rng = random.Random(f"{seed}:{account.name}")
         self.used_numbers = used_numbers
-        with _borrowed_fakers() as faker:
-            names = faker("names", "en_US", f"{seed}:{account.name}")
-            self.contexts = [
-                self._vendor_code_context(index, code, names, faker)
-                for index, code in enumerate(account.vendor_codes)
-            ]
-
-    def _vendor_code_context(
-        self, index: int, vendor_code: str, names: Faker, faker: Any
-    ) -> VendorCodeContext:
-        marketplaces = self.account.marketplace_ids or (_DEFAULT_MARKETPLACE,)
-        marketplace_id = marketplaces[min(index, len(marketplaces) - 1)]
-        currency, locale, country, centres = MARKETPLACES.get(
-            marketplace_id, MARKETPLACES[_DEFAULT_MARKETPLACE]
-        )
-        local = faker("addresses", locale, f"{self.rng.random()}")
-        ship_to: tuple[dict[str, Any], ...] = tuple(
-            {
-                "partyId": centre,
-                "address": {
-                    "name": f"Amazon {centre}",
-                    "addressLine1": local.street_address(),
-                    "city": local.city(),
-                    "postalCode": local.postcode(),
-                    "countryCode": country,
-                },
-            }
-            for centre in centres
-        )
-        catalogue = []
-        for number in range(40):
-            cost = Decimal(self.rng.randrange(150, 25000)) / 100
-            catalogue.append(
-                Product(
-                    sku=f"{vendor_code}-{number + 1:04d}",
-                    gtin=_gtin(self.rng, country),
-                    asin="B0" + "".join(self.rng.choice(_ALPHANUMERIC) for _ in range(8)),
-                    title=names.catch_phrase(),
-                    net_cost=cost,
-                    list_price=(cost * Decimal("1.6")).quantize(Decimal("0.01")),
-                    case_size=self.rng.choice((1, 4, 6, 12, 24)),
-                )
-            )
-        vendor_address = {
-            "name": names.company(),
-            "addressLine1": local.street_address(),
-            "city": local.city(),
-            "postalCode": local.postcode(),
-            "countryCode": country,
-        }
-        bill_to: dict[str, Any] = {
-            "partyId": "AMZN" + country,
-            "address": {
-                "name": "Amazon Accounts Payable",
-                "addressLine1": "P.O. Box 80387",
-                "city": "Seattle",
-                "postalCode": "98108",
-                "countryCode": country,
-            },
-        }
-        if country in _VAT_COUNTRIES:  # Amazon's VAT registration in the country
-            bill_to["taxInfo"] = {
-                "taxRegistrationType": "VAT",
-                "taxRegistrationNumber": f"{country}{self.rng.randint(100000000, 999999999)}",
-            }
-        return VendorCodeContext(
-            vendor_code=vendor_code,
-            marketplace_id=marketplace_id,
-            currency=currency,
-            country=country,
-            ship_to=ship_to,
-            catalogue=tuple(catalogue),
-            vendor_address=vendor_address,
-            buying_parties=tuple(
-                {
-                    "partyId": centre["partyId"],
-                    "address": {**centre["address"], "name": f"Amazon.com Services ({centre['partyId']})"},
-                }
-                for centre in ship_to
-            ),
-            selling_party={"partyId": vendor_code},
-            bill_to=bill_to,
-            prices=tuple(
-                (
-                    {"currencyCode": currency, "amount": product.net_cost_text},
-                    {"currencyCode": currency, "amount": product.list_price_text},
-                )
-                for product in catalogue
-            ),
-        )
+        self.contexts = vendor_code_contexts(seed, account, self.rng)
 
     def purchase_order_number(self) -> str:
         getrandbits = self.rng.getrandbits
@@ -320,17 +140,7 @@ class WorldBuilder:
         }
 
     def catalogue(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "vendorCode": context.vendor_code,
-                "marketplaceId": context.marketplace_id,
-                "sku": product.sku,
-                "gtin": product.gtin,
-                "asin": product.asin,
-                "title": product.title,
-                "netCost": {"currencyCode": context.currency, "amount": _money(product.net_cost)},
-                "caseSize": product.case_size,
-            }
-            for context in self.contexts
-            for product in context.catalogue
-        ]
+        return catalogue_rows(self.contexts)
+
+
+__all__ = ["MARKETPLACES", "PURCHASE_ORDER_TYPES", "Product", "VendorCodeContext", "WorldBuilder"]
