@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request
 from mockserver import wire
 from mockserver.accounts import AccountDirectory, load_accounts
 from mockserver.chaos.engine import ChaosEngine
-from mockserver.chaos.plan import load_plan
+from mockserver.chaos.plan import load_plan, resolve_plan
 from mockserver.contracts.generate import generate_response
 from mockserver.contracts.loader import ContractError
 from mockserver.contracts.model import Operation
@@ -30,6 +30,7 @@ from mockserver.control.faults import create_faults_blueprint
 from mockserver.control.guard import admin_token_gate
 from mockserver.control.inputs import AdminInputError
 from mockserver.control.reports import create_reports_blueprint
+from mockserver.control.tolerance import create_tolerance_blueprint
 from mockserver.domain.clock import SandboxClock
 from mockserver.domain.direct_fulfillment.service import DirectFulfillmentWorld
 from mockserver.domain.retail.service import RetailWorld
@@ -87,7 +88,7 @@ class Sandbox:
         self.journal = Journal(settings.journal_size, settings.journal_bytes)
         self.chaos = ChaosEngine(settings.seed)
         if settings.faults_file is not None:
-            self.chaos.load(load_plan(settings.faults_file))
+            self.chaos.load(load_plan(resolve_plan(settings.faults_file, settings.fixtures_dir / "plans")))
         self.strict = StrictChecker(settings.strict)
         self.clock = SandboxClock(self.store)
         self.purchase_orders = open_purchase_order_table(settings.store, settings.data_dir)
@@ -128,7 +129,7 @@ class Sandbox:
             static_unavailable=self.static_models_missing,
             validate_responses=settings.validate_responses,
             strict=self.strict,
-            faults=FaultStage(self.chaos),
+            faults=FaultStage(self.chaos, self.clock.timestamp),
             internal_failure_seen=self._note_store_failure,
         )
 
@@ -286,6 +287,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(create_clock_blueprint(sandbox))
     app.register_blueprint(create_reports_blueprint(sandbox))
     app.register_blueprint(create_faults_blueprint(sandbox))
+    app.register_blueprint(create_tolerance_blueprint(sandbox))
 
     def sp_api(path: str = "") -> ResponseReturnValue:
         return sandbox.gateway(request)

@@ -197,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--strict", action="store_true", help="strict mode: Amazon's requirements beyond the schema"
     )
-    serve.add_argument("--faults", default=None, help="a fault plan (YAML or JSON) to apply from the start")
+    serve.add_argument(
+        "--faults", default=None, help="a fault plan (YAML or JSON) to apply from the start, or `drift`"
+    )
     serve.add_argument("--token-lifetime", type=int, default=None, help="LWA token lifetime in seconds")
     serve.add_argument(
         "--seed-size", type=int, default=None, help="purchase orders (and DF orders) seeded per account (300)"

@@ -48,6 +48,7 @@ class JournalEntry:
     notes: list[str] = field(default_factory=list)
     violations: list[dict[str, str]] = field(default_factory=list)  # strict mode: {"rule", "message"}
     fault: dict[str, Any] | None = None  # chaos: the fault injected into this exchange (pipeline/faults.py)
+    drift: list[dict[str, Any]] | None = None  # chaos: drift and deprecation notices applied to the answer
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

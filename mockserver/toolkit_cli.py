@@ -190,6 +190,9 @@ def add_toolkit_commands(commands: Any) -> None:
     from mockserver.chaos.commands import add_report_retries
 
     add_report_retries(report_commands)
+    from mockserver.chaos.tolerance_command import add_report_tolerance
+
+    add_report_tolerance(report_commands)
 
     proxy = commands.add_parser(
         "proxy", help="forward to another endpoint, validating both ways and recording the journal"

@@ -22,6 +22,12 @@ Built-in actions:
 | `malformed_json` | the answer's body replaced by broken JSON, status and headers kept |
 | `trickle` | the answer sent `chunk_bytes` at a time, `interval` s apart (the rest after `max_seconds`) |
 | `throttle_storm` | the operation's usage plan cut to `rate` (`burst`) for `seconds` |
+| `extra_fields`, `omit_optional`, `deprecated_removed`, | the answer drifted as Amazon's model changes |
+| `new_enum_value`, `reordered`, `nulls` | drift it (`chaos/drift.py`) |
+| `retire` | deprecation notices until `date` (sandbox clock), then the answer of a removed version |
+
+Drift and `retire` are *standing* actions: a change of the API rather than a failure of one call, so every
+standing rule that fires applies, together with the first other rule that fires.
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from mockserver.chaos.drift import DriftError, check_drift
+from mockserver.chaos.retirement import Retirement, RetirementError
 
 ACCESS_DENIED = "Access to requested resource is denied."
 
@@ -57,6 +66,15 @@ class Storm:
 
 
 @dataclass(frozen=True)
+class DriftSpec:
+    """A drift to apply to the answer: its kind, parameters and a seed drawn from the rule's random source."""
+
+    kind: str
+    params: Mapping[str, Any]
+    seed: int
+
+
+@dataclass(frozen=True)
 class FaultEffect:
     """What happens to the exchange. Several fields may combine (latency before a drop, for instance)."""
 
@@ -71,6 +89,12 @@ class FaultEffect:
     trickle: tuple[int, float, float] | None = None  # (chunk bytes, seconds between chunks, at most seconds)
     storm: Storm | None = None
     expire_token: bool = False  # the access token stays dead after this answer
+    drift: DriftSpec | None = None  # the answer is drifted (a standing action)
+    retirement: Retirement | None = None  # the operation is deprecated, then retired (a standing action)
+
+    @property
+    def standing(self) -> bool:
+        return self.drift is not None or self.retirement is not None
 
     @property
     def replaces(self) -> bool:
@@ -98,6 +122,10 @@ class FaultEffect:
                 "burst": self.storm.burst,
                 "seconds": self.storm.seconds,
             }
+        if self.drift is not None and self.drift.params:
+            data["params"] = dict(self.drift.params)
+        if self.retirement is not None:
+            data.update(self.retirement.describe())
         return data
 
 
@@ -105,13 +133,22 @@ Params = Mapping[str, Any]
 Action = Callable[[Params, random.Random], FaultEffect]
 
 ACTIONS: dict[str, Action] = {}
+STANDING_ACTIONS: set[str] = set()
 
 
-def register_action(name: str) -> Callable[[Action], Action]:
-    """Register a fault action under `name` (a later registration replaces an earlier one)."""
+def register_action(name: str, *, standing: bool = False) -> Callable[[Action], Action]:
+    """Register a fault action under `name` (a later registration replaces an earlier one).
+
+    A standing action (drift, retirement) changes the API rather than failing one call: every standing rule
+    that fires applies, beside the first other rule that fires.
+    """
 
     def decorate(action: Action) -> Action:
         ACTIONS[name] = action
+        if standing:
+            STANDING_ACTIONS.add(name)
+        else:
+            STANDING_ACTIONS.discard(name)
         return action
 
     return decorate
@@ -349,9 +386,34 @@ def _throttle_storm(params: Params, rng: random.Random) -> FaultEffect:
     return FaultEffect("throttle_storm", storm=Storm(rate, burst, seconds))
 
 
+def _drift_action(kind: str) -> Action:
+    def action(params: Params, rng: random.Random) -> FaultEffect:
+        try:
+            check_drift(kind, params)
+        except DriftError as error:
+            raise ActionError(str(error)) from error
+        return FaultEffect(kind, drift=DriftSpec(kind, dict(params), rng.getrandbits(64)))
+
+    return action
+
+
+for _kind in ("extra_fields", "omit_optional", "deprecated_removed", "new_enum_value", "reordered", "nulls"):
+    register_action(_kind, standing=True)(_drift_action(_kind))
+
+
+@register_action("retire", standing=True)
+def _retire(params: Params, rng: random.Random) -> FaultEffect:
+    try:
+        return FaultEffect("retire", retirement=Retirement.from_params(params))
+    except RetirementError as error:
+        raise ActionError(str(error)) from error
+
+
 __all__ = [
     "ACTIONS",
+    "STANDING_ACTIONS",
     "ActionError",
+    "DriftSpec",
     "ErrorAnswer",
     "FaultEffect",
     "Storm",

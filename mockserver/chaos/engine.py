@@ -2,7 +2,9 @@
 
 `decide(context, token)` says what happens to one exchange, in this order: a token expired by an earlier fault
 stays expired; the per-request header `x-vendor-sandbox-fault`; the rules, first firing one wins; then an
-operation under a throttle storm is metered at the storm's rate. Nothing here imports Flask.
+operation under a throttle storm is metered at the storm's rate. Standing rules (drift, retirement) that fire
+all ride along in `Decision.standing`, whatever else was decided (with the header, only standing rules are
+consulted). Nothing here imports Flask.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class Decision:
     rule_id: str | None = None
     storm_rate: float | None = None  # the usage plan advertised while a storm lasts
     storm_burst: int | None = None
+    # Standing effects (drift, retirement) that apply besides: (rule id or None for the header, effect)
+    standing: list[tuple[str | None, FaultEffect]] = field(default_factory=list)
 
     def mark(self) -> dict[str, Any]:
         """The journal's record of the fault."""
@@ -121,6 +125,31 @@ class ChaosEngine:
         if token and self._is_dead(token):
             effect = build_effect("expired_token", {}, self._header_rng)
             return Decision(effect, "expired-token")
+        fired, standing = self._decide_rules(context)
+        decision = self._transient(context, token, fired)
+        if standing:
+            decision = decision or Decision(None, "rule")
+            decision.standing = standing
+        return decision
+
+    def _transient(self, context: FaultContext, token: str | None, fired: Decision | None) -> Decision | None:
+        operation = context.operation_names[0] if context.operation_names else None
+        if fired is not None and fired.effect is not None:
+            effect = fired.effect
+            if effect.expire_token and token:
+                self._kill(token)
+            if effect.storm is not None and operation is not None:
+                self._start_storm(operation, effect.storm)
+                return self._storm_meter(context, operation, fired)
+            return fired
+        if operation is not None:
+            return self._storm_meter(context, operation, None)
+        return None
+
+    def _decide_rules(
+        self, context: FaultContext
+    ) -> tuple[Decision | None, list[tuple[str | None, FaultEffect]]]:
+        """The header's or the first firing rule's fault, and the standing effects that fire beside it."""
         header = context.headers.get(FAULT_HEADER)
         if header is not None:
             try:
@@ -129,22 +158,14 @@ class ChaosEngine:
                     effect = build_effect(action, params, self._header_rng)
             except (RuleError, ActionError) as error:
                 raise RuleError(str(error)) from error
-            decision: Decision | None = Decision(effect, "header")
-        else:
-            fired = self.rules.evaluate(context)
-            decision = Decision(fired[1], "rule", fired[0].id) if fired is not None else None
-        operation = context.operation_names[0] if context.operation_names else None
-        if decision is not None and decision.effect is not None:
-            effect = decision.effect
-            if effect.expire_token and token:
-                self._kill(token)
-            if effect.storm is not None and operation is not None:
-                self._start_storm(operation, effect.storm)
-                return self._storm_meter(context, operation, decision)
-            return decision
-        if operation is not None:
-            return self._storm_meter(context, operation, None)
-        return None
+            _, rules = self.rules.evaluate_all(context, standing_only=True)
+            standing: list[tuple[str | None, FaultEffect]] = [(rule.id, item) for rule, item in rules]
+            if effect.standing:
+                return None, [(None, effect), *standing]
+            return Decision(effect, "header"), standing
+        chosen, rules = self.rules.evaluate_all(context)
+        standing = [(rule.id, item) for rule, item in rules]
+        return (Decision(chosen[1], "rule", chosen[0].id) if chosen is not None else None), standing
 
     def _is_dead(self, token: str) -> bool:
         with self._lock:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,40 @@ def parse_plan(document: Any) -> FaultPlan:
         raise PlanError("`rules` must be a list of mappings")
     if not isinstance(policy, Mapping):
         raise PlanError("`policy` must be a mapping")
-    return FaultPlan([dict(rule) for rule in rules], dict(policy))
+    return FaultPlan([_plain(dict(rule)) for rule in rules], dict(policy))
+
+
+def _plain(value: Any) -> Any:
+    """YAML reads `2027-06-30` as a date: plans keep ISO 8601 text, as JSON plans and the admin API do."""
+    if isinstance(value, datetime):
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+PLAN_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def resolve_plan(path: Path | str, plans_dir: Path) -> Path:
+    """A plan file, or the name of a plan shipped in `plans_dir` (`drift` is fixtures/plans/drift.yaml)."""
+    path = Path(path)
+    if path.exists() or path.suffix or len(path.parts) != 1:
+        return path
+    for suffix in PLAN_SUFFIXES:
+        shipped = plans_dir / f"{path.name}{suffix}"
+        if shipped.is_file():
+            return shipped
+    known = sorted(item.stem for item in plans_dir.glob("*") if item.suffix in PLAN_SUFFIXES)
+    raise PlanError(
+        f"no fault plan {str(path)!r}: not a file, nor a plan shipped with vendor-sandbox"
+        + (f" ({', '.join(known)})" if known else "")
+    )
 
 
 def load_plan(path: Path) -> FaultPlan:
@@ -108,4 +142,12 @@ def parse_fault_header(value: str) -> tuple[str, dict[str, Any]]:
     return action, params
 
 
-__all__ = ["FAULT_HEADER", "FaultPlan", "PlanError", "load_plan", "parse_fault_header", "parse_plan"]
+__all__ = [
+    "FAULT_HEADER",
+    "FaultPlan",
+    "PlanError",
+    "load_plan",
+    "parse_fault_header",
+    "parse_plan",
+    "resolve_plan",
+]

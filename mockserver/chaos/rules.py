@@ -1,8 +1,9 @@
 """Fault rules: which exchanges a rule matches, and on which of its matching calls it fires.
 
-A rule matches when every criterion it names holds (`operation`, `method`, `path`, `account`, `application`,
-`header`); criteria it does not name match anything. Each matching call is counted (1, 2, ...) and the rule
-fires when every firing condition it names holds:
+A rule matches when every criterion it names holds (`operation`, `api`, `method`, `path`, `account`,
+`application`, `header`); criteria it does not name match anything. `api` is a glob over API ids such as
+`vendor/directFulfillment/orders/v1` (`vendor/directFulfillment/*/v1`: every Direct Fulfillment v1 API).
+Each matching call is counted (1, 2, ...) and the rule fires when every firing condition it names holds:
 
 - `nth: N` (or a list of N): on the N-th matching call;
 - `first: K`: on the first K matching calls;
@@ -11,7 +12,9 @@ fires when every firing condition it names holds:
   rule's id (one draw per matching call, so the decisions depend on nothing but the call's number);
 - `times: M`: at most M times in all.
 
-A rule with no firing condition fires on every matching call. Nothing here imports Flask.
+A rule with no firing condition fires on every matching call. The first rule that fires is applied, except
+that standing rules (drift, retirement: `actions.STANDING_ACTIONS`) all apply when they fire, beside it.
+Nothing here imports Flask.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.chaos.actions import ActionError, FaultEffect, build_effect, check_action
+from mockserver.chaos.actions import STANDING_ACTIONS, ActionError, FaultEffect, build_effect, check_action
 
 RULE_FIELDS = frozenset(
     {
@@ -35,6 +38,7 @@ RULE_FIELDS = frozenset(
         "action",
         "params",
         "operation",
+        "api",
         "method",
         "path",
         "account",
@@ -64,6 +68,7 @@ class FaultContext:
     path: str
     headers: Mapping[str, str]  # names lower-cased
     operation_names: tuple[str, ...] = ()  # the operation's name and operationId
+    api_names: tuple[str, ...] = ()  # the operation's API id, e.g. vendor/orders/v1
     account_names: tuple[str, ...] = ()  # account name and selling partner id
     application_names: tuple[str, ...] = ()  # application name, client id and application id
 
@@ -91,6 +96,7 @@ class FaultRule:
     description: str = ""
     endpoint: str = "sp-api"
     operation: tuple[str, ...] = ()
+    api: tuple[str, ...] = ()  # glob patterns over API ids
     method: tuple[str, ...] = ()
     path: tuple[str, ...] = ()  # glob patterns (fnmatch)
     account: tuple[str, ...] = ()
@@ -128,6 +134,10 @@ class FaultRule:
         endpoint = str(data.get("endpoint") or ("lwa" if action == "lwa_error" else "sp-api"))
         if endpoint not in ENDPOINTS:
             raise RuleError(f"endpoint must be one of {', '.join(ENDPOINTS)}")
+        if endpoint == "lwa" and action in STANDING_ACTIONS:
+            raise RuleError(
+                f"{action} changes SP-API operations' answers; it cannot apply to the LWA endpoint"
+            )
         header = data.get("header") or {}
         if not isinstance(header, Mapping):
             raise RuleError("header must be a mapping of header name to value")
@@ -158,6 +168,7 @@ class FaultRule:
             description=str(data.get("description", "")),
             endpoint=endpoint,
             operation=_strings(data.get("operation"), "operation"),
+            api=_strings(data.get("api"), "api"),
             method=tuple(item.upper() for item in _strings(data.get("method"), "method")),
             path=_strings(data.get("path"), "path"),
             account=_strings(data.get("account"), "account"),
@@ -182,6 +193,10 @@ class FaultRule:
         if context.endpoint != self.endpoint:
             return False
         if self.operation and not set(self.operation) & set(context.operation_names):
+            return False
+        if self.api and not any(
+            fnmatch.fnmatchcase(name, pattern) for pattern in self.api for name in context.api_names
+        ):
             return False
         if self.method and context.method.upper() not in self.method:
             return False
@@ -216,13 +231,17 @@ class FaultRule:
     def effect(self) -> FaultEffect:
         return build_effect(self.action, self.params, self._rng)
 
+    @property
+    def standing(self) -> bool:
+        return self.action in STANDING_ACTIONS
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "action": self.action, "endpoint": self.endpoint}
         if self.params:
             data["params"] = self.params
         if self.description:
             data["description"] = self.description
-        for name in ("operation", "method", "path", "account", "application", "nth"):
+        for name in ("operation", "api", "method", "path", "account", "application", "nth"):
             value = getattr(self, name)
             if value:
                 data[name] = list(value)
@@ -325,15 +344,27 @@ class RuleSet:
 
     def evaluate(self, context: FaultContext) -> tuple[FaultRule, FaultEffect] | None:
         """Count the exchange for every matching rule; the first that fires gives the effect."""
+        return self.evaluate_all(context)[0]
+
+    def evaluate_all(
+        self, context: FaultContext, standing_only: bool = False
+    ) -> tuple[tuple[FaultRule, FaultEffect] | None, list[tuple[FaultRule, FaultEffect]]]:
+        """Count the exchange for every matching rule: the first other rule that fires with its effect, and
+        every standing rule that fires with its own (`standing_only`: only standing rules are consulted)."""
         with self._lock:
             now = self.clock()
             chosen: FaultRule | None = None
+            standing: list[tuple[FaultRule, FaultEffect]] = []
             for rule in self._rules:
-                if rule.matches(context) and rule.decide(now) and chosen is None:
+                if standing_only and not rule.standing:
+                    continue
+                if not rule.matches(context) or not rule.decide(now):
+                    continue
+                if rule.standing:
+                    standing.append((rule, rule.effect()))
+                elif chosen is None:
                     chosen = rule
-            if chosen is None:
-                return None
-            return chosen, chosen.effect()
+            return ((chosen, chosen.effect()) if chosen is not None else None), standing
 
 
 __all__ = ["FaultContext", "FaultRule", "RuleError", "RuleSet"]

@@ -12,11 +12,17 @@ the answer (an Amazon error, a throttle storm's 429, a drop before the handler),
   at once (waitress otherwise holds small writes until its loop wakes);
 - malformed JSON replaces the body by broken JSON with a consistent `Content-Length`.
 
+Standing actions ride along (`reshape`, on the answer the handler gave): drift changes the answer as Amazon's
+model changes would (`chaos/drift.py`), recording each change in the journal (`drift`) and naming the drift
+in `x-vendor-sandbox-drift`; a retirement adds its deprecation notice before its date on the sandbox clock,
+and from that date `before_handle` answers as Amazon answers a removed version (`chaos/retirement.py`).
+
 The LWA token endpoint gets the same actions through `wrap_lwa_view`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -26,10 +32,13 @@ from typing import TYPE_CHECKING, Any
 from flask import request as current_request
 from werkzeug.wrappers import Request, Response
 
+from mockserver import wire
 from mockserver.accounts import AccountDirectory
-from mockserver.chaos.actions import FaultEffect
+from mockserver.chaos.actions import ACCESS_DENIED, FaultEffect, sp_api_error
+from mockserver.chaos.drift import apply_drift, changed_fields
 from mockserver.chaos.engine import ChaosEngine, Decision
 from mockserver.chaos.plan import FAULT_HEADER
+from mockserver.chaos.retirement import RETIRED_DETAILS
 from mockserver.chaos.rules import FaultContext, RuleError
 from mockserver.ids import unique_id
 from mockserver.journal import Journal, JournalEntry, redact
@@ -50,6 +59,8 @@ log = logging.getLogger(__name__)
 NO_ANSWER = 0  # the journal's status of an exchange whose connection was dropped before any answer
 MALFORMED_JSON = b'{"payload": {"orders": [{"purchaseOrderNumber": "'
 LWA_CONTENT_TYPE = "application/json;charset=UTF-8"
+DRIFT_HEADER = "x-vendor-sandbox-drift"  # the drift actions that changed this answer, comma-separated
+JOURNAL_CHANGES_LIMIT = 200  # changes kept per drift in the journal (the count is always exact)
 
 
 class ConnectionDropped(_ConnectionDropped):
@@ -62,8 +73,9 @@ def _sleep(seconds: float) -> None:
 
 
 class FaultStage:
-    def __init__(self, engine: ChaosEngine) -> None:
+    def __init__(self, engine: ChaosEngine, clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
+        self.clock = clock  # the sandbox clock (epoch seconds): retirement dates are read on it
 
     def before_handle(self, request: Request, exchange: Any) -> HandlerResult | None:
         """The HandlerResult replacing the answer, or None to let the handler answer."""
@@ -78,6 +90,7 @@ class FaultStage:
             path=request.path,
             headers={name.lower(): value for name, value in request.headers.items()},
             operation_names=(operation.name, operation.operation_id) if operation else (),
+            api_names=(operation.api.api_id,) if operation else (),
             account_names=(principal.account.name, principal.account.selling_partner_id) if principal else (),
             application_names=(
                 (
@@ -95,6 +108,11 @@ class FaultStage:
             raise errors.invalid_input("Invalid fault header.", str(error)) from error
         if decision is None:
             return None
+        if decision.standing:
+            exchange.standing = decision.standing
+            retired = self._retired(decision.standing)
+            if retired is not None:
+                return self._retired_answer(exchange, *retired)
         if decision.storm_rate is not None and exchange.plan is not None:
             exchange.plan = UsagePlan(decision.storm_rate, decision.storm_burst or 1)
         effect = decision.effect
@@ -108,6 +126,88 @@ class FaultStage:
         if effect.drop and not effect.after_handle:
             return HandlerResult(NO_ANSWER, None, f"fault:{effect.action}")
         return None
+
+    def _retired(
+        self, standing: list[tuple[str | None, FaultEffect]]
+    ) -> tuple[str | None, FaultEffect] | None:
+        now = self.clock()
+        for rule_id, effect in standing:
+            if effect.retirement is not None and effect.retirement.state(now) == "retired":
+                return rule_id, effect
+        return None
+
+    def _retired_answer(self, exchange: Any, rule_id: str | None, effect: FaultEffect) -> HandlerResult:
+        from mockserver.pipeline.gateway import HandlerResult
+
+        answer = sp_api_error(403, "Unauthorized", ACCESS_DENIED, RETIRED_DETAILS)
+        exchange.fault = Decision(
+            dataclasses.replace(effect, error=answer), "header" if rule_id is None else "rule", rule_id
+        )
+        exchange.standing = []  # a removed version answers nothing else
+        exchange.plan = None  # ... and advertises no usage plan
+        assert effect.retirement is not None
+        exchange.notes.append(f"retired: {effect.retirement.notice()}")
+        return HandlerResult(answer.status, answer.body, "fault:retire")
+
+    def reshape(self, exchange: Any, result: HandlerResult) -> HandlerResult:
+        """The handler's answer with the standing effects applied: deprecation notices, then drift."""
+        from mockserver.pipeline.gateway import HandlerResult
+
+        if not exchange.standing or result.status == NO_ANSWER:
+            return result
+        headers = dict(result.headers)
+        records: list[dict[str, Any]] = []
+        payload = result.payload
+        if payload is None and result.body:
+            payload = wire.loads(result.body)
+        operation = exchange.operation
+        declared = operation.responses.get(str(result.status)) if operation is not None else None
+        schema = declared.schema if declared is not None else None
+        # An answer a fault replaced is the fault's own; drift changes what the service answered.
+        drifts = payload is not None and schema is not None and not result.answered_by.startswith("fault:")
+        drifted: list[str] = []
+        for rule_id, effect in exchange.standing:
+            mark: dict[str, Any] = {
+                "source": "header" if rule_id is None else "rule",
+                "action": effect.action,
+            }
+            if rule_id is not None:
+                mark["rule"] = rule_id
+            if effect.retirement is not None:
+                if effect.retirement.state(self.clock()) == "deprecated":
+                    headers.update(effect.retirement.notice_headers())
+                    exchange.notes.append(f"deprecation notice: {effect.retirement.notice()}")
+                    records.append({**mark, "state": "deprecated", **effect.retirement.describe()})
+                continue
+            if effect.drift is None:
+                continue
+            if not drifts:
+                records.append({**mark, "changed": 0, "skipped": "no answer of the service to drift"})
+                continue
+            assert operation is not None
+            spec = effect.drift
+            outcome = apply_drift(
+                spec.kind, spec.params, spec.seed, payload, schema, operation.api.definitions
+            )
+            payload = outcome.body
+            records.append(
+                {
+                    **mark,
+                    "params": dict(spec.params),
+                    "changed": len(outcome.changes),
+                    "fields": changed_fields(outcome.changes),
+                    "loosening": outcome.loosening.to_dict(),
+                    "changes": outcome.changes[:JOURNAL_CHANGES_LIMIT],
+                    "truncated": len(outcome.changes) > JOURNAL_CHANGES_LIMIT,
+                }
+            )
+            if outcome.changes:
+                drifted.append(effect.action)
+        exchange.drift = records or None
+        if not drifted:
+            return dataclasses.replace(result, headers=headers)
+        headers[DRIFT_HEADER] = ",".join(drifted)
+        return HandlerResult(result.status, payload, result.answered_by, headers)
 
     def damage(self, request: Request, exchange: Any, response: Response) -> Response:
         decision: Decision | None = exchange.fault
@@ -247,4 +347,4 @@ def wrap_lwa_view(
     return token_endpoint
 
 
-__all__ = ["NO_ANSWER", "ConnectionDropped", "FaultStage", "damage_response", "wrap_lwa_view"]
+__all__ = ["DRIFT_HEADER", "NO_ANSWER", "ConnectionDropped", "FaultStage", "damage_response", "wrap_lwa_view"]

@@ -71,6 +71,8 @@ class Exchange:
     notes: list[str] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
     fault: Any = None  # chaos: the engine's Decision when a fault rule fired (pipeline/faults.py)
+    standing: list[Any] = field(default_factory=list)  # chaos: drift and retirement effects that apply
+    drift: list[dict[str, Any]] | None = None  # chaos: what the standing effects did, for the journal
 
 
 class Gateway:
@@ -193,15 +195,6 @@ class Gateway:
         return answer
 
     def _respond(self, request: Request, exchange: Exchange, result: HandlerResult) -> Response:
-        headers = {
-            "x-amzn-RequestId": exchange.request_id,
-            ANSWER_HEADER: result.answered_by,
-            **result.headers,
-        }
-        if exchange.plan is not None and result.status != 429:
-            headers["x-amzn-RateLimit-Limit"] = exchange.plan.header
-        if exchange.violations:
-            headers[VIOLATIONS_HEADER] = ",".join(sorted({item["rule"] for item in exchange.violations}))
         strict = self.strict
         if (
             strict is not None
@@ -211,11 +204,6 @@ class Gateway:
             and 200 <= result.status < 300
         ):
             strict.observe_response(exchange.operation, exchange.principal.account.name, result.payload)
-        body = result.body
-        if body is None:
-            payload = result.payload
-            body = b"" if payload is None else wire.dumps(payload)
-        response = Response(body, status=result.status, headers=headers, content_type=JSON_CONTENT_TYPE)
         operation = exchange.operation
         if (
             self.validate_responses
@@ -231,6 +219,23 @@ class Gateway:
                 log.warning(
                     "%s answered %s outside its contract: %s", operation.name, result.status, violation
                 )
+        if self.faults is not None and exchange.standing:
+            # After the self-check: a drifted answer differs from the contract on purpose.
+            result = self.faults.reshape(exchange, result)
+        headers = {
+            "x-amzn-RequestId": exchange.request_id,
+            ANSWER_HEADER: result.answered_by,
+            **result.headers,
+        }
+        if exchange.plan is not None and result.status != 429:
+            headers["x-amzn-RateLimit-Limit"] = exchange.plan.header
+        if exchange.violations:
+            headers[VIOLATIONS_HEADER] = ",".join(sorted({item["rule"] for item in exchange.violations}))
+        body = result.body
+        if body is None:
+            payload = result.payload
+            body = b"" if payload is None else wire.dumps(payload)
+        response = Response(body, status=result.status, headers=headers, content_type=JSON_CONTENT_TYPE)
         if self.faults is not None and exchange.fault is not None:
             response = self.faults.damage(request, exchange, response)
         self._record(request, exchange, result, body)
@@ -261,6 +266,7 @@ class Gateway:
                 notes=exchange.notes,
                 violations=exchange.violations,
                 fault=exchange.fault.mark() if exchange.fault is not None else None,
+                drift=exchange.drift,
             )
         )
 

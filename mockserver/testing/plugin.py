@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from mockserver.testing.served import VendorSandbox
 
 MARKER = "vendor_sandbox"
-# Chaos (issue 5): the `chaos` fixture and marker, in their own module.
-pytest_plugins = ["mockserver.testing.chaos"]
+# Chaos (issue 5) and drift (issue 15): the `chaos` and `drift` fixtures and markers, in their own modules.
+pytest_plugins = ["mockserver.testing.chaos", "mockserver.testing.drift"]
 _REPORTS = pytest.StashKey[list[dict[str, Any]]]()
 
 

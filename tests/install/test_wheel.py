@@ -142,6 +142,7 @@ def test_the_wheel_carries_the_contracts_and_fixtures_and_nothing_of_the_tests(i
         == CONTRACT_FILES
     )
     assert "mockserver/data/fixtures/accounts.yaml" in names
+    assert "mockserver/data/fixtures/plans/drift.yaml" in names  # `serve --faults drift` from a wheel
     assert not [name for name in names if name.startswith(("tests/", "bench/", "contracts/", "fixtures/"))]
 
 

@@ -40,6 +40,7 @@ ENTRY_FIELDS = {
     "notes",
     "violations",
     "fault",
+    "drift",
 }
 
 

@@ -208,7 +208,10 @@ def test_the_emulator_passes_the_stateful_phase_of_its_contracts(quiet_emulator:
     every contract bundled into one document, following the contracts' links across files (a submission
     to its transaction status) and Schemathesis' inferred ones."""
     quiet_emulator.admin.clear_journal()
-    result = verify_server(quiet_emulator.base_url, max_examples=5, phases=("stateful",))
+    # Ten scenarios, not five: which scenarios the seeded phase explores first turned out to depend on the
+    # process it runs in (the same seed, after tests/contract, with one more pytest plugin loaded, never read
+    # a transaction within five); ten reach one either way.
+    result = verify_server(quiet_emulator.base_url, max_examples=10, phases=("stateful",))
     assert result.ok, result.summary()
     assert result.operations, "the stateful phase ran"
     followed = _transaction_reads(_journal(quiet_emulator))
