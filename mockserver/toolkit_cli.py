@@ -38,7 +38,7 @@ def _write_bundle(arguments: argparse.Namespace) -> int:
 
 
 def _verify_server(arguments: argparse.Namespace) -> int:
-    from mockserver.testing.verify import verify_server
+    from mockserver.testing.verify import SEED, verify_server
 
     if arguments.write_bundle:
         return _write_bundle(arguments)
@@ -61,6 +61,7 @@ def _verify_server(arguments: argparse.Namespace) -> int:
             Path(arguments.contracts) if arguments.contracts else None,
             token=arguments.token,
             max_examples=arguments.max_examples,
+            seed=SEED if arguments.seed is None else arguments.seed,
             phases=phases,
             progress=lambda line: print(f"  {line}", file=sys.stderr, flush=True),
             **credentials,
@@ -159,6 +160,12 @@ def add_toolkit_commands(commands: Any) -> None:
     verify.add_argument("url", nargs="?", help="base URL of the server, e.g. http://127.0.0.1:8000")
     verify.add_argument("--contracts", default=None, help="contracts directory (default: the bundled ones)")
     verify.add_argument("--max-examples", type=int, default=10, help="generated examples per operation")
+    verify.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the generated data (same seed, same run; default fixed)",
+    )
     verify.add_argument("--junit", default=None, help="write a JUnit XML report here")
     verify.add_argument(
         "--phases", default="examples,coverage,fuzzing,stateful", help="Schemathesis phases to run"

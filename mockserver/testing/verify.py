@@ -315,6 +315,7 @@ def _config(
     phases: tuple[str, ...],
     restricted: list[dict[str, str]] | None = None,
     restricted_token: str | None = None,
+    seed: int = SEED,
 ) -> Any:
     """The run's configuration: the access token on every call, the RDT on the restricted operations."""
     import schemathesis
@@ -330,7 +331,7 @@ def _config(
         {
             "base-url": base_url.rstrip("/"),
             "headers": {TOKEN_HEADER: token},
-            "seed": SEED,
+            "seed": seed,
             "generation": {
                 "mode": "all",
                 "max-examples": max_examples,
@@ -598,6 +599,7 @@ def verify_server(
     max_examples: int = 10,
     phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful"),
     progress: Callable[[str], None] | None = None,
+    seed: int = SEED,
     **credentials: Any,
 ) -> VerifyResult:
     import schemathesis
@@ -619,7 +621,7 @@ def verify_server(
     restricted_token = obtain_restricted_data_token(base_url, token, restricted) if restricted else None
     if restricted and restricted_token is None and progress:
         progress("no restricted data token from the server: restricted operations get the access token")
-    config = _config(base_url, token, max_examples, phases, restricted, restricted_token)
+    config = _config(base_url, token, max_examples, phases, restricted, restricted_token, seed)
     dropped: list[str] = []
     try:
         runs = _runs(directory, dropped)

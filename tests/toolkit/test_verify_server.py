@@ -20,7 +20,7 @@ from mockserver.contracts.loader import contract_files
 from mockserver.contracts.registry import DEFAULT_CONTRACTS
 from mockserver.testing.served import VendorSandbox
 from mockserver.testing.server import start_emulator
-from mockserver.testing.verify import BundleError, bundle_contracts, verify_server
+from mockserver.testing.verify import SEED, BundleError, bundle_contracts, verify_server
 from tests.reference import reference_models_dir
 
 ORDERS = "/vendor/orders/v1/purchaseOrders"
@@ -207,14 +207,19 @@ def test_the_emulator_passes_the_stateful_phase_of_its_contracts(quiet_emulator:
     """Examples, coverage and fuzzing run in tests/contract/test_schemathesis.py; here the stateful phase of
     every contract bundled into one document, following the contracts' links across files (a submission
     to its transaction status) and Schemathesis' inferred ones."""
-    quiet_emulator.admin.clear_journal()
-    # Ten scenarios, not five: which scenarios the seeded phase explores first turned out to depend on the
-    # process it runs in (the same seed, after tests/contract, with one more pytest plugin loaded, never read
-    # a transaction within five); ten reach one either way.
-    result = verify_server(quiet_emulator.base_url, max_examples=10, phases=("stateful",))
-    assert result.ok, result.summary()
-    assert result.operations, "the stateful phase ran"
-    followed = _transaction_reads(_journal(quiet_emulator))
+    # Which scenarios a seeded walk over 52 operations explores first depends on Hypothesis' version and on
+    # what it draws from (literals of the code under test, the plugins loaded): a run of one seed may not
+    # reach a submission and its transaction. Every run must pass; one of a few seeds must follow the link
+    # (with the links broken, none would).
+    followed: list[tuple[str, str]] = []
+    for seed in (SEED, SEED + 1, SEED + 2, SEED + 3):
+        quiet_emulator.admin.clear_journal()
+        result = verify_server(quiet_emulator.base_url, max_examples=10, phases=("stateful",), seed=seed)
+        assert result.ok, result.summary()
+        assert result.operations, "the stateful phase ran"
+        followed = _transaction_reads(_journal(quiet_emulator))
+        if followed:
+            break
     assert followed, "no transaction status was read with a transactionId a submission answered"
 
 
