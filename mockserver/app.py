@@ -29,16 +29,21 @@ from mockserver.control.clock import create_clock_blueprint
 from mockserver.control.faults import create_faults_blueprint
 from mockserver.control.guard import admin_token_gate
 from mockserver.control.inputs import AdminInputError
+from mockserver.control.metrics import count_lwa_grants, create_metrics_blueprint
 from mockserver.control.reports import create_reports_blueprint
+from mockserver.control.snapshots import create_snapshots_blueprint
 from mockserver.control.tolerance import create_tolerance_blueprint
+from mockserver.control.world import create_world_blueprint
 from mockserver.domain.clock import SandboxClock
 from mockserver.domain.direct_fulfillment.service import DirectFulfillmentWorld
 from mockserver.domain.retail.service import RetailWorld
 from mockserver.handlers import stateful_handlers
 from mockserver.ids import unique_id
+from mockserver.inspector import create_inspector_blueprint
 from mockserver.journal import Journal
 from mockserver.lwa.blueprint import create_lwa_blueprint
 from mockserver.lwa.tokens import TokenService
+from mockserver.metrics import SandboxMetrics
 from mockserver.pipeline.errors import SpApiError, internal_failure, method_not_allowed, not_found
 from mockserver.pipeline.faults import FaultStage, wrap_lwa_view
 from mockserver.pipeline.gateway import Gateway, HandlerResult
@@ -132,6 +137,7 @@ class Sandbox:
             faults=FaultStage(self.chaos, self.clock.timestamp),
             internal_failure_seen=self._note_store_failure,
         )
+        self.metrics = SandboxMetrics.attach(self)
 
     def _static_registry(self) -> OperationRegistry | None:
         if any(operation.static_cases for operation in self.registry.operations):
@@ -281,13 +287,20 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     app.register_blueprint(create_lwa_blueprint(sandbox.tokens, sandbox.accounts))
     app.view_functions["lwa.token"] = wrap_lwa_view(
-        app.view_functions["lwa.token"], sandbox.chaos, sandbox.accounts, sandbox.journal
+        count_lwa_grants(app.view_functions["lwa.token"], sandbox.metrics),
+        sandbox.chaos,
+        sandbox.accounts,
+        sandbox.journal,
     )
     app.register_blueprint(create_control_blueprint(sandbox))
     app.register_blueprint(create_clock_blueprint(sandbox))
     app.register_blueprint(create_reports_blueprint(sandbox))
     app.register_blueprint(create_faults_blueprint(sandbox))
     app.register_blueprint(create_tolerance_blueprint(sandbox))
+    app.register_blueprint(create_metrics_blueprint(sandbox))
+    app.register_blueprint(create_snapshots_blueprint(sandbox))
+    app.register_blueprint(create_world_blueprint(sandbox))
+    app.register_blueprint(create_inspector_blueprint(sandbox))
 
     def sp_api(path: str = "") -> ResponseReturnValue:
         return sandbox.gateway(request)

@@ -252,8 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
         "default ~/.cache/vendor-sandbox/official-models), where serve and the pytest plugin look",
     )
     fetch.set_defaults(handler=_contracts_fetch)
+    from mockserver.snapshot_commands import add_snapshot_commands
     from mockserver.toolkit_cli import add_toolkit_commands
 
+    add_snapshot_commands(commands)
     add_toolkit_commands(commands)
     return parser
 

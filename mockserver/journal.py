@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mockserver import wire
+
+log = logging.getLogger(__name__)
 
 REDACTED = "***"
 _SECRET_FIELDS = frozenset(
@@ -49,6 +52,7 @@ class JournalEntry:
     violations: list[dict[str, str]] = field(default_factory=list)  # strict mode: {"rule", "message"}
     fault: dict[str, Any] | None = None  # chaos: the fault injected into this exchange (pipeline/faults.py)
     drift: list[dict[str, Any]] | None = None  # chaos: drift and deprecation notices applied to the answer
+    response_headers: dict[str, str] = field(default_factory=dict)  # as answered (the inspector shows them)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -136,6 +140,7 @@ def entry_bytes(entry: JournalEntry) -> int:
         elif body is not None:
             size += len(wire.dumps(body))
     size += sum(len(name) + len(str(value)) for name, value in entry.request_headers.items())
+    size += sum(len(name) + len(str(value)) for name, value in entry.response_headers.items())
     size += sum(len(name) + len(str(values)) for name, values in entry.query.items())
     return size
 
@@ -153,6 +158,8 @@ class Journal:
         self._bytes = 0
         self._sequence = 0
         self._lock = threading.Lock()
+        # Called with each entry as it is recorded (the metrics count exchanges here), outside the lock.
+        self.observers: list[Callable[[JournalEntry], None]] = []
 
     def next_sequence(self) -> int:
         with self._lock:
@@ -168,6 +175,11 @@ class Journal:
             while len(self._entries) > 1 and (len(self._entries) > self.size or self._bytes > self.max_bytes):
                 _, dropped = self._entries.popleft()
                 self._bytes -= dropped
+        for observe in self.observers:
+            try:
+                observe(entry)
+            except Exception:  # an observer's failure must not cost the client its answer
+                log.exception("a journal observer failed")
 
     @property
     def bytes(self) -> int:
@@ -192,21 +204,28 @@ class Journal:
         account: str | None = None,
         application: str | None = None,
         status: int | None = None,
+        status_class: int | None = None,
         answered_by: str | None = None,
         request_id: str | None = None,
         since: float | None = None,
+        until: float | None = None,
         after_sequence: int | None = None,
         limit: int = 100,
     ) -> list[JournalEntry]:
+        """The newest `limit` entries (0: all) that pass every filter given, oldest first; `status_class` is
+        the hundreds digit (4 for any 4xx)."""
+
         def keep(entry: JournalEntry) -> bool:
             return (
                 (operation is None or operation in (entry.operation, entry.operation_id))
                 and (account is None or entry.account == account)
                 and (application is None or entry.application == application)
                 and (status is None or entry.status == status)
+                and (status_class is None or entry.status // 100 == status_class)
                 and (answered_by is None or entry.answered_by.startswith(answered_by))
                 and (request_id is None or entry.request_id == request_id)
                 and (since is None or entry.time >= since)
+                and (until is None or entry.time <= until)
                 and (after_sequence is None or entry.sequence > after_sequence)
             )
 

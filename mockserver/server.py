@@ -139,6 +139,7 @@ def startup_lines(settings: Settings, base_url: str, accounts: list[dict[str, An
             f"-d 'refresh_token={first['refresh_token']}' -d client_id={first['client_id']} "
             f"-d client_secret={first['client_secret']}"
         )
+    lines.append(f"inspector: {base_url}/_sandbox/ui  metrics: {base_url}/metrics")
     return lines
 
 

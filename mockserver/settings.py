@@ -79,6 +79,11 @@ class Settings:
     workers: int = 1
     threads: int = 8
     admin_token: str | None = None  # required as a bearer token on /_sandbox/ when set
+    snapshots_dir: Path | None = None  # saved worlds (`snapshot save NAME`); None: data_dir/snapshots
+
+    @property
+    def snapshot_directory(self) -> Path:
+        return self.snapshots_dir if self.snapshots_dir is not None else self.data_dir / "snapshots"
 
     @property
     def official_models_dir(self) -> Path:
@@ -125,8 +130,8 @@ class Settings:
 
 
 SETTING_NAMES = tuple(item.name for item in fields(Settings))
-_PATHS = {"data_dir", "contracts_dir", "fixtures_dir", "models_dir", "faults_file"}
-_OPTIONAL = {"contracts_dir", "models_dir", "faults_file", "admin_token"}
+_PATHS = {"data_dir", "contracts_dir", "fixtures_dir", "models_dir", "faults_file", "snapshots_dir"}
+_OPTIONAL = {"contracts_dir", "models_dir", "faults_file", "admin_token", "snapshots_dir"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 

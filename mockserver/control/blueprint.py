@@ -12,7 +12,8 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from mockserver import __version__
-from mockserver.control.inputs import float_arg, int_arg
+from mockserver.control.inputs import AdminInputError, float_arg, int_arg
+from mockserver.control.journal_view import summary
 
 if TYPE_CHECKING:
     from mockserver.app import Sandbox
@@ -30,6 +31,16 @@ def _limit() -> int:
     """The newest `limit` entries (default 100); 0 means all of them."""
     limit = int_arg("limit", minimum=0, maximum=JOURNAL_PAGE_LIMIT, what="journal filter")
     return DEFAULT_JOURNAL_PAGE if limit is None else limit
+
+
+def _status_filter() -> tuple[int | None, int | None]:
+    """`status`: an exact status (0 to 999), or a class such as 4xx; (status, class)."""
+    raw = request.args.get("status", "").strip().lower()
+    if len(raw) == 3 and raw[0] in "012345" and raw[1:] == "xx":
+        return None, int(raw[0])
+    if raw == "":
+        return None, None
+    return int_arg("status", minimum=0, maximum=999, what="journal filter"), None
 
 
 def create_control_blueprint(sandbox: Sandbox) -> Blueprint:
@@ -86,17 +97,29 @@ def create_control_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @blueprint.get("/journal")
     def journal() -> ResponseReturnValue:
+        """Filters: operation, account, application, status (200, or a class: 4xx), answered_by, request_id,
+        since/until (epoch seconds), after (sequence), limit; `view=summary` leaves bodies and headers out."""
+        status, status_class = _status_filter()
+        view = request.args.get("view", "full")
+        if view not in ("full", "summary"):
+            raise AdminInputError(
+                "Invalid journal filter.", f"view must be full or summary, not {view[:40]!r}."
+            )
         entries = sandbox.journal.query(
-            operation=request.args.get("operation"),
-            account=request.args.get("account"),
-            application=request.args.get("application"),
-            status=int_arg("status", minimum=0, maximum=999, what="journal filter"),
-            answered_by=request.args.get("answered_by"),
+            operation=request.args.get("operation") or None,
+            account=request.args.get("account") or None,
+            application=request.args.get("application") or None,
+            status=status,
+            status_class=status_class,
+            answered_by=request.args.get("answered_by") or None,
             request_id=request.args.get("request_id"),
             since=float_arg("since", what="journal filter"),
+            until=float_arg("until", what="journal filter"),
             after_sequence=int_arg("after", minimum=0, maximum=2**62, what="journal filter"),
             limit=_limit(),
         )
+        if view == "summary":
+            return jsonify({"entries": [summary(entry) for entry in entries]})
         return jsonify({"entries": [entry.to_dict() for entry in entries]})
 
     @blueprint.get("/journal/stats")

@@ -1,6 +1,7 @@
 """Admin calls of the contract-testing toolkit: the conformance report, strict mode on/off, HAR export.
 
-`GET /_sandbox/report/conformance` (JSON; `?format=junit` for JUnit XML, `?format=text` for the summary),
+`GET /_sandbox/report/conformance` (JSON; `?format=junit` for JUnit XML, `?format=text` for the summary;
+`?application=`/`?account=` for one client's exchanges),
 `GET|PUT /_sandbox/strict` (`{"enabled": true}`), `GET /_sandbox/journal/har` (the journal as HAR 1.2).
 """
 
@@ -27,7 +28,16 @@ def create_reports_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @blueprint.get("/report/conformance")
     def conformance() -> ResponseReturnValue:
-        report = build_report(sandbox.journal.entries(), sandbox.registry.operations)
+        """`?application=` and `?account=` narrow the report to one client's exchanges."""
+        application = request.args.get("application") or None
+        account = request.args.get("account") or None
+        entries = [
+            entry
+            for entry in sandbox.journal.entries()
+            if (application is None or entry.application == application)
+            and (account is None or entry.account == account)
+        ]
+        report = build_report(entries, sandbox.registry.operations)
         output = request.args.get("format", "json")
         if output == "junit":
             return Response(junit_xml(report), content_type="application/xml")

@@ -121,6 +121,21 @@ class SandboxClock:
                 self._offset = at.timestamp() - time.time()
             self._save()
 
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+    def restore(self, moment: float, frozen: bool, offset: float | None = None) -> None:
+        """The clock at `moment` (a snapshot's): frozen there (with its offset then), or running from it."""
+        with self._lock:
+            if frozen:
+                self._frozen_at = moment
+                self._offset = offset if offset is not None else moment - time.time()
+            else:
+                self._frozen_at = None
+                self._offset = moment - time.time()
+            self._save()
+
     def reset(self) -> None:
         with self._lock:
             self._offset = 0.0

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Every rule book defined, in the order their modules were imported (the admin API's /_sandbox/rules).
+BOOKS: list[RuleBook] = []
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -20,8 +23,10 @@ class Rule:
 class RuleBook:
     """The rules of one family: defined once, each with a name, an error code and Amazon-style message."""
 
-    def __init__(self) -> None:
+    def __init__(self, family: str = "") -> None:
+        self.family = family
         self.rules: dict[str, Rule] = {}
+        BOOKS.append(self)
 
     def define(self, name: str, code: str, message: str, applies_to: str) -> None:
         if name in self.rules:

@@ -84,6 +84,8 @@ class TransactionLog:
         self.processing_delay = processing_delay
         self.clock = clock
         self.processors: dict[str, Processor] = {}
+        # Called with (kind, "Success" | "Failure") as each transaction is decided (the metrics count here).
+        self.observers: list[Callable[[str, str], None]] = []
         self._lock = threading.RLock()
         self._sequence = 0
         # (sequence, transactionId, submitted_at): when each is due is known without reading the store.
@@ -152,6 +154,8 @@ class TransactionLog:
                 if result is not None:
                     document["result"] = result
                 self.store.put(self.collection, transaction_id, document)
+                for observe in self.observers:
+                    observe(str(document.get("kind") or ""), document["status"])
 
     def _decide(self, document: dict[str, Any]) -> list[dict[str, str]] | Outcome:
         if document.get("duplicate_of"):
@@ -199,3 +203,10 @@ class TransactionLog:
             self.store.clear(self.submissions)
             self._pending.clear()
             self._sequence = 0
+
+    def reload(self) -> None:
+        """Read what is pending again from the store, after the store was replaced under the log (a snapshot
+        restored)."""
+        with self._lock:
+            self._sequence = 0
+            self._load_pending()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 from mockserver import wire
@@ -37,6 +37,10 @@ class Store(Protocol):
 
     def put(self, collection: str, key: str, document: Document) -> None: ...
 
+    def put_many(self, collection: str, documents: Iterable[tuple[str, Document]]) -> int:
+        """Store (or replace) documents of one collection at once (a snapshot restored); how many."""
+        ...
+
     def put_if_absent(self, collection: str, key: str, document: Document) -> bool:
         """Store the document unless the key exists; True when it was stored."""
         ...
@@ -46,6 +50,10 @@ class Store(Protocol):
     def scan(self, collection: str) -> Iterator[tuple[str, Document]]: ...
 
     def count(self, collection: str) -> int: ...
+
+    def collections(self) -> list[str]:
+        """The names of the collections holding at least one document, sorted (snapshots, metrics)."""
+        ...
 
     def clear(self, collection: str | None = None) -> None: ...
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from mockserver.store.base import Document, copy_document
 
@@ -20,6 +20,12 @@ class MemoryStore:
     def put(self, collection: str, key: str, document: Document) -> None:
         with self._lock:
             self._collections.setdefault(collection, {})[key] = copy_document(document)
+
+    def put_many(self, collection: str, documents: Iterable[tuple[str, Document]]) -> int:
+        copies = [(key, copy_document(document)) for key, document in documents]
+        with self._lock:
+            self._collections.setdefault(collection, {}).update(copies)
+        return len(copies)
 
     def put_if_absent(self, collection: str, key: str, document: Document) -> bool:
         with self._lock:
@@ -41,6 +47,10 @@ class MemoryStore:
 
     def count(self, collection: str) -> int:
         return len(self._collections.get(collection, {}))
+
+    def collections(self) -> list[str]:
+        with self._lock:
+            return sorted(name for name, documents in self._collections.items() if documents)
 
     def clear(self, collection: str | None = None) -> None:
         with self._lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from mockserver import wire
@@ -57,6 +57,21 @@ class SqliteStore:
                 (collection, key, wire.dumps(document).decode()),
             )
 
+    def put_many(self, collection: str, documents: Iterable[tuple[str, Document]]) -> int:
+        rows = [(collection, key, wire.dumps(document).decode()) for key, document in documents]
+        with self._write_lock:
+            connection = self._connection()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO documents (collection, key, body) VALUES (?, ?, ?)", rows
+                )
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        return len(rows)
+
     def put_if_absent(self, collection: str, key: str, document: Document) -> bool:
         with self._write_lock:
             cursor = self._connection().execute(
@@ -88,6 +103,10 @@ class SqliteStore:
             .fetchone()
         )
         return int(row[0])
+
+    def collections(self) -> list[str]:
+        rows = self._connection().execute("SELECT DISTINCT collection FROM documents ORDER BY collection")
+        return [str(row[0]) for row in rows.fetchall()]
 
     def clear(self, collection: str | None = None) -> None:
         with self._write_lock:

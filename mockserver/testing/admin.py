@@ -21,7 +21,8 @@ class AdminError(RuntimeError):
 
 
 class AdminApi:
-    """`reset()`, `clock(...)`, `faults(...)`, `journal(...)`, `conformance()`, and `call()` for the rest."""
+    """`reset()`, `clock(...)`, `faults(...)`, `journal(...)`, `conformance()`, snapshots (`save_snapshot`,
+    `restore_snapshot`, `snapshots`, `delete_snapshot`), and `call()` for the rest."""
 
     def __init__(self, transport: AdminTransport) -> None:
         self._transport = transport
@@ -67,6 +68,23 @@ class AdminApi:
         """The conformance report: per operation, calls made and violations; operations never exercised."""
         report: dict[str, Any] = self.call("GET", "/_sandbox/report/conformance")
         return report
+
+    def save_snapshot(self, name: str, replace: bool = False) -> dict[str, Any]:
+        """Save the world under `name` (the emulator's snapshots directory)."""
+        saved: dict[str, Any] = self.call("POST", "/_sandbox/snapshots", {"name": name, "replace": replace})
+        return saved
+
+    def restore_snapshot(self, name: str) -> dict[str, Any]:
+        """Replace the world with snapshot `name` (tokens, journal and fault rules stay)."""
+        restored: dict[str, Any] = self.call("POST", f"/_sandbox/snapshots/{name}/restore")
+        return restored
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        listing: list[dict[str, Any]] = self.call("GET", "/_sandbox/snapshots")["snapshots"]
+        return listing
+
+    def delete_snapshot(self, name: str) -> None:
+        self.call("DELETE", f"/_sandbox/snapshots/{name}")
 
     def strict(self, enabled: bool = True) -> None:
         """Strict mode on or off for this emulator from now on."""

@@ -8,7 +8,8 @@
   suite written for Amazon's sandbox runs unchanged, offline (static cases from the shared models directory).
 
 Settings of a test's emulator come from the marker `@pytest.mark.vendor_sandbox(strict=True, ...)` (any
-emulator setting); `--vendor-sandbox-strict` turns strict mode on for every emulator of the session. At the
+emulator setting, and `snapshot="name"`: the test starts from that saved world, found in `snapshots_dir`);
+`--vendor-sandbox-strict` turns strict mode on for every emulator of the session. At the
 end of the session the conformance report of every emulator the fixtures started is summed up in the
 terminal summary (`--vendor-sandbox-report FILE` writes it as JSON, `--vendor-sandbox-junit FILE` as JUnit).
 """
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from mockserver.testing.served import VendorSandbox
 
 MARKER = "vendor_sandbox"
+SNAPSHOT_OPTION = "snapshot"  # a marker option that is no setting: the saved world the test starts from
 # Chaos (issue 5) and drift (issue 15): the `chaos` and `drift` fixtures and markers, in their own modules.
 pytest_plugins = ["mockserver.testing.chaos", "mockserver.testing.drift"]
 _REPORTS = pytest.StashKey[list[dict[str, Any]]]()
@@ -78,8 +80,12 @@ def vendor_sandbox(request: pytest.FixtureRequest) -> Iterator[VendorSandbox]:
     """A running emulator on 127.0.0.1, fresh for this test: base_url, accounts, session(), admin helpers."""
     from mockserver.testing.served import VendorSandbox
 
-    sandbox = VendorSandbox(**_settings(request))
+    settings = _settings(request)
+    snapshot = settings.pop(SNAPSHOT_OPTION, None)
+    sandbox = VendorSandbox(**settings)
     try:
+        if snapshot is not None:
+            sandbox.admin.restore_snapshot(str(snapshot))
         yield sandbox
         _keep_report(request.config, sandbox.conformance())
     finally:
@@ -120,8 +126,12 @@ def sp_api_mock(request: pytest.FixtureRequest) -> Iterator[SpApiMock]:
     """Amazon's hosts answered in-process for this test; existing `requests`/`httpx` client code unchanged."""
     from mockserver.testing.inprocess import SpApiMock
 
-    mock = SpApiMock(**_settings(request))
+    settings = _settings(request)
+    snapshot = settings.pop(SNAPSHOT_OPTION, None)
+    mock = SpApiMock(**settings)
     with mock:
+        if snapshot is not None:
+            mock.admin.restore_snapshot(str(snapshot))
         yield mock
         _keep_report(request.config, mock.conformance())
 

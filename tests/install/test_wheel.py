@@ -143,6 +143,10 @@ def test_the_wheel_carries_the_contracts_and_fixtures_and_nothing_of_the_tests(i
     )
     assert "mockserver/data/fixtures/accounts.yaml" in names
     assert "mockserver/data/fixtures/plans/drift.yaml" in names  # `serve --faults drift` from a wheel
+    # The inspector's templates and script are package data.
+    assert {"mockserver/inspector/templates/base.html", "mockserver/inspector/static/inspector.js"} <= set(
+        names
+    )
     assert not [name for name in names if name.startswith(("tests/", "bench/", "contracts/", "fixtures/"))]
 
 
@@ -231,6 +235,12 @@ def test_serve_gets_a_token_and_answers_a_call(installed: Installed, served: str
     assert len(response.json()["payload"]["orders"]) == 2
     # The default data directory is beside where it was started, not beside the package.
     assert (installed.elsewhere / ".vendor-sandbox" / "state.sqlite3").is_file()
+    # The inspector and the metrics come with the wheel.
+    page = requests.get(f"{served}/_sandbox/ui/", timeout=30)
+    assert page.status_code == 200 and "inspector.js" in page.text
+    assert requests.get(f"{served}/_sandbox/ui/static/inspector.js", timeout=30).status_code == 200
+    metrics = requests.get(f"{served}/metrics", timeout=30).text
+    assert 'vendor_sandbox_requests_total{answered_by="stateful"' in metrics
 
 
 def test_the_pytest_plugins_in_process_mode_runs_from_anywhere(installed: Installed) -> None:

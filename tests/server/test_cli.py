@@ -296,7 +296,7 @@ def test_serve_says_where_state_is_who_the_accounts_are_and_how_to_get_a_token(t
     ) as process:
         try:
             assert process.stdout is not None
-            lines = [process.stdout.readline().rstrip("\n") for _ in range(4)]
+            lines = [process.stdout.readline().rstrip("\n") for _ in range(5)]
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
@@ -307,6 +307,7 @@ def test_serve_says_where_state_is_who_the_accounts_are_and_how_to_get_a_token(t
         "accounts: acme-na (NA, writable), nordwind-eu (EU, writable), globex-readonly"
     )
     assert lines[3].startswith("token for acme-na: curl -s ") and "grant_type=refresh_token" in lines[3]
+    assert lines[4] == f"inspector: {url.group(1)}/_sandbox/ui  metrics: {url.group(1)}/metrics"
 
 
 def test_the_printed_token_command_works(tmp_path: Path) -> None:
@@ -322,7 +323,7 @@ def test_the_printed_token_command_works(tmp_path: Path) -> None:
     ) as process:
         try:
             assert process.stdout is not None
-            lines = [process.stdout.readline().rstrip("\n") for _ in range(4)]
+            lines = [process.stdout.readline().rstrip("\n") for _ in range(5)]
             words = shlex.split(lines[3].split(": ", 1)[1])
             url = words[2]
             form = dict(word.split("=", 1) for word in words[3:] if word != "-d")

@@ -41,6 +41,7 @@ ENTRY_FIELDS = {
     "violations",
     "fault",
     "drift",
+    "response_headers",
 }
 
 
@@ -90,6 +91,9 @@ def test_entry_records_the_exchange(emulator: RunningEmulator) -> None:
 
     assert set(entry) == ENTRY_FIELDS
     assert entry["request_id"] == response.headers["x-amzn-RequestId"]
+    # The headers the emulator answered with (the WSGI server adds Date and Server on the wire).
+    assert {name: response.headers[name] for name in entry["response_headers"]} == entry["response_headers"]
+    assert entry["response_headers"]["x-vendor-sandbox-answer"] == "stateful"
     assert entry["method"] == "GET"
     assert entry["path"] == PURCHASE_ORDERS
     assert entry["operation"] == GET_PURCHASE_ORDERS

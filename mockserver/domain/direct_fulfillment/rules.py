@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mockserver.domain.rules import Rule, RuleBook
 
-BOOK = RuleBook()
+BOOK = RuleBook("direct_fulfillment")
 RULES: dict[str, Rule] = BOOK.rules
 _rule = BOOK.define
 violation = BOOK.violation

@@ -8,6 +8,8 @@ versions go through it; `version` only decides the shape of an answer.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -119,6 +121,18 @@ class DirectFulfillmentWorld:
 
     def reset(self) -> None:
         self.seed_world()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No submission is applied and the world is not brought up to the clock meanwhile (a snapshot)."""
+        with self._lock:
+            yield
+
+    def reload(self) -> None:
+        """The store was replaced under the world (a snapshot restored): read again what is kept in memory."""
+        with self._lock:
+            self.transactions.reload()
+            self.state.reset()
 
     # Time moving -----------------------------------------------------------------------------------
     def tick(self) -> None:

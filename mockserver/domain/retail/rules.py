@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mockserver.domain.rules import Rule, RuleBook
 
-BOOK = RuleBook()
+BOOK = RuleBook("retail")
 RULES: dict[str, Rule] = BOOK.rules
 _rule = BOOK.define
 violation = BOOK.violation

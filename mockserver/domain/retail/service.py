@@ -9,6 +9,8 @@ start of each call, then the document module of the operation answers. The rules
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -169,6 +171,18 @@ class RetailWorld:
     # Admin -----------------------------------------------------------------------------------------
     def reset(self) -> None:
         self.seed_world()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No submission is applied and the world is not brought up to the clock meanwhile (a snapshot)."""
+        with self._lock:
+            yield
+
+    def reload(self) -> None:
+        """The store was replaced under the world (a snapshot restored): read again what is kept in memory."""
+        with self._lock:
+            self.transactions.reload()
+            self._builders.clear()
 
     def catalogue(self, account: str) -> list[dict[str, Any]]:
         return self._builder(self.accounts.accounts[account]).catalogue()
