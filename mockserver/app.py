@@ -36,7 +36,9 @@ from mockserver.control.tolerance import create_tolerance_blueprint
 from mockserver.control.world import create_world_blueprint
 from mockserver.domain.clock import SandboxClock
 from mockserver.domain.direct_fulfillment.service import DirectFulfillmentWorld
+from mockserver.domain.reports.service import ReportsWorld
 from mockserver.domain.retail.service import RetailWorld
+from mockserver.downloads import create_downloads_blueprint
 from mockserver.handlers import stateful_handlers
 from mockserver.ids import unique_id
 from mockserver.inspector import create_inspector_blueprint
@@ -47,6 +49,7 @@ from mockserver.metrics import SandboxMetrics
 from mockserver.pipeline.errors import SpApiError, internal_failure, method_not_allowed, not_found
 from mockserver.pipeline.faults import FaultStage, wrap_lwa_view
 from mockserver.pipeline.gateway import Gateway, HandlerResult
+from mockserver.pipeline.host import endpoint_for_host
 from mockserver.pipeline.strict import StrictChecker
 from mockserver.pipeline.throttle import Throttle
 from mockserver.pipeline.validate import NO_BODY, RequestValidator
@@ -118,6 +121,17 @@ class Sandbox:
             processing_delay=settings.processing_delay,
         )
         self.direct_fulfillment.ensure_seeded(progress=_seed_progress)
+        self.reports = ReportsWorld(
+            self.accounts,
+            self.store,
+            self.purchase_orders,
+            self.df_orders,
+            self.clock,
+            seed=settings.seed,
+            processing_time=settings.report_processing_time,
+            worlds_up_to_date=self._worlds_up_to_date,
+        )
+        self.reports.ensure_seeded()
         self.handlers = stateful_handlers(self)
         self._generated_answers: dict[str, tuple[int, Any, bytes, bool]] = {}
         self.gateway = Gateway(
@@ -136,8 +150,30 @@ class Sandbox:
             strict=self.strict,
             faults=FaultStage(self.chaos, self.clock.timestamp),
             internal_failure_seen=self._note_store_failure,
+            origin_of=self.public_origin,
         )
         self.metrics = SandboxMetrics.attach(self)
+
+    def public_origin(self, request: Request) -> str:
+        """Where the emulator's own URLs point (report documents): the configured public URL; Amazon's host
+        (in-process mode intercepts it); the address the server listens on; else the request's Host. The
+        Host is the last resort because clients that override their endpoint send odd ones
+        (python-amazon-sp-api sends `27.0.0.1:8000` for `http://127.0.0.1:8000`)."""
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        host = request.headers.get("Host", "")
+        if endpoint_for_host(host, self.settings.mode).region is not None:
+            return f"https://{host}"
+        bound = self.settings.host
+        if bound not in ("", "0.0.0.0", "::", "[::]"):
+            port = request.environ.get("SERVER_PORT") or str(self.settings.port)
+            name = f"[{bound}]" if ":" in bound and not bound.startswith("[") else bound
+            return f"{request.scheme}://{name}:{port}"
+        return str(request.host_url).rstrip("/")
+
+    def _worlds_up_to_date(self) -> None:
+        self.retail.tick()
+        self.direct_fulfillment.tick()
 
     def _static_registry(self) -> OperationRegistry | None:
         if any(operation.static_cases for operation in self.registry.operations):
@@ -229,6 +265,7 @@ class Sandbox:
         self.clock.reset()
         self.retail.reset()
         self.direct_fulfillment.reset()
+        self.reports.reset()
         self.strict.reset()
         self.chaos.reset()
         self.gateway.response_checks.reset()
@@ -301,6 +338,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(create_snapshots_blueprint(sandbox))
     app.register_blueprint(create_world_blueprint(sandbox))
     app.register_blueprint(create_inspector_blueprint(sandbox))
+    app.register_blueprint(create_downloads_blueprint(sandbox))
 
     def sp_api(path: str = "") -> ResponseReturnValue:
         return sandbox.gateway(request)

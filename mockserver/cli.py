@@ -28,11 +28,13 @@ def _settings_from(arguments: argparse.Namespace) -> Settings:
         "token_lifetime": arguments.token_lifetime,
         "seed_size": arguments.seed_size,
         "processing_delay": arguments.processing_delay,
+        "report_processing_time": arguments.report_processing_time,
         "journal_size": arguments.journal_size,
         "journal_bytes": arguments.journal_bytes,
         "workers": arguments.workers,
         "threads": arguments.threads,
         "admin_token": arguments.admin_token,
+        "public_url": arguments.public_url,
     }
     if arguments.no_rate_limits:
         overrides["rate_limits"] = False
@@ -207,6 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--processing-delay", type=float, default=None, help="seconds before a transaction is decided (1)"
     )
+    serve.add_argument(
+        "--report-processing-time",
+        type=float,
+        default=None,
+        help="sandbox seconds from createReport to DONE (2)",
+    )
     serve.add_argument("--journal-size", type=int, default=None, help="journal entries kept (10000)")
     serve.add_argument(
         "--journal-bytes", type=int, default=None, help="bytes of recorded exchanges kept (32 MiB)"
@@ -214,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=None, help="processes (1 until a shared store exists)")
     serve.add_argument("--threads", type=int, default=None, help="threads of the WSGI server (default 8)")
     serve.add_argument("--admin-token", default=None, help="require this bearer token on /_sandbox/")
+    serve.add_argument(
+        "--public-url", default=None, help="where report document URLs point (default: the serving address)"
+    )
     serve.add_argument("--config", default=None, help="YAML settings file")
     serve.add_argument(
         "--reset", action="store_true", help="remove the data directory's state first: a new seeded world"

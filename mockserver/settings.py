@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -60,6 +61,7 @@ class Settings:
     # Retail Procurement world: purchase orders seeded per account; seconds before a transaction is decided
     seed_size: int = 300
     processing_delay: float = 1.0
+    report_processing_time: float = 2.0  # sandbox seconds from createReport to DONE (IN_QUEUE the first half)
     faults_file: Path | None = None  # chaos: a fault plan (YAML/JSON) loaded at start
     # Usage plans
     rate_limits: bool = True
@@ -80,6 +82,9 @@ class Settings:
     threads: int = 8
     admin_token: str | None = None  # required as a bearer token on /_sandbox/ when set
     snapshots_dir: Path | None = None  # saved worlds (`snapshot save NAME`); None: data_dir/snapshots
+    # Where the emulator's own URLs (report documents) point, e.g. http://localhost:8000 behind Docker;
+    # None: the address it serves on (or, serving on every interface, the request's Host)
+    public_url: str | None = None
 
     @property
     def snapshot_directory(self) -> Path:
@@ -113,6 +118,7 @@ class Settings:
         checks: list[tuple[bool, str]] = [
             (self.seed_size >= 0, "seed size must not be negative"),
             (self.processing_delay >= 0, "processing delay must not be negative"),
+            (self.report_processing_time >= 0, "report processing time must not be negative"),
             (self.rate_scale > 0, "rate scale must be positive"),
             (self.default_rate > 0 and self.default_burst > 0, "default rate and burst must be positive"),
             (self.token_lifetime > 0, "token lifetime must be positive"),
@@ -122,6 +128,10 @@ class Settings:
             (self.workers >= 1, "workers must be at least 1"),
             (self.threads >= 1, "threads must be at least 1"),
             (self.admin_token != "", "admin token must not be empty (leave it unset for an open admin API)"),
+            (
+                self.public_url is None or re.fullmatch(r"https?://[^/?#\s]+", self.public_url) is not None,
+                "public URL must be a scheme and a host (http://host:port), without a path",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -131,7 +141,7 @@ class Settings:
 
 SETTING_NAMES = tuple(item.name for item in fields(Settings))
 _PATHS = {"data_dir", "contracts_dir", "fixtures_dir", "models_dir", "faults_file", "snapshots_dir"}
-_OPTIONAL = {"contracts_dir", "models_dir", "faults_file", "admin_token", "snapshots_dir"}
+_OPTIONAL = {"contracts_dir", "models_dir", "faults_file", "admin_token", "snapshots_dir", "public_url"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 

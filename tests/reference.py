@@ -55,3 +55,18 @@ def reference_models_dir() -> Path:
     if "CI" in os.environ:
         pytest.fail(f"{message} (required under CI)", pytrace=False)
     pytest.skip(message, allow_module_level=True)
+
+
+def reference_report_schemas_dir() -> Path:
+    """The `schemas/reports/` folder of the reference copy (Amazon's JSON schemas of the report documents);
+    skips (fails under CI) when it is not there, as `reference_models_dir` does."""
+    folder = reference_root() / "schemas" / "reports"
+    if folder.is_dir() and any(folder.glob("*.json")):
+        return folder
+    message = (
+        f"Amazon's report document schemas not found at {folder}: set {REFERENCE_ENV} to a copy of "
+        "amzn/selling-partner-api-models (the folder holding schemas/) to run the tests that need them"
+    )
+    if "CI" in os.environ:
+        pytest.fail(f"{message} (required under CI)", pytrace=False)
+    pytest.skip(message, allow_module_level=True)

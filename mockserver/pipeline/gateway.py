@@ -44,6 +44,7 @@ class Call:
     principal: Principal
     request: ValidatedRequest
     request_id: str
+    origin: str = ""  # where the emulator's own URLs (report documents) point: see Sandbox.public_origin
 
 
 @dataclass
@@ -95,6 +96,7 @@ class Gateway:
         faults: FaultStage | None = None,
         response_checks: ResponseCheckPolicy | None = None,
         internal_failure_seen: Callable[[Exception], None] | None = None,
+        origin_of: Callable[[Request], str] | None = None,
     ) -> None:
         self.registry = registry
         self.tokens = tokens
@@ -112,6 +114,7 @@ class Gateway:
         self.faults = faults
         self.response_checks = response_checks or ResponseCheckPolicy()
         self.internal_failure_seen = internal_failure_seen
+        self.origin_of = origin_of or (lambda request: request.host_url.rstrip("/"))
 
     def __call__(self, request: Request) -> Response:
         exchange = Exchange(request_id=unique_id(), started=time.perf_counter())
@@ -179,7 +182,7 @@ class Gateway:
             if faulted is not None:
                 return faulted
         handler = self.handlers.get(operation.name)
-        call = Call(operation, principal, validated, exchange.request_id)
+        call = Call(operation, principal, validated, exchange.request_id, self.origin_of(request))
         if handler is None:
             return self.generated(operation)
         return handler(call)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 from typing import Any
 
@@ -164,3 +165,35 @@ def test_mock_is_removed_after_the_block() -> None:
         assert HTTPAdapter.send is not original
     assert HTTPAdapter.send is original
     assert httpx.HTTPTransport.handle_request is original_httpx
+
+
+def test_report_documents_are_served_in_process_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The document URL is on Amazon's host in-process (the request's own), so it never leaves the process."""
+
+    def no_network(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a socket was opened")
+
+    with mock_sp_api(report_processing_time=0) as sandbox:
+        monkeypatch.setattr(socket, "create_connection", no_network)
+        headers = {"x-amz-access-token": _token(sandbox.credentials())}
+        created = requests.post(
+            f"{NA}/reports/2021-06-30/reports",
+            json={
+                "reportType": "GET_VENDOR_FORECASTING_REPORT",
+                "marketplaceIds": ["ATVPDKIKX0DER"],
+                "reportOptions": {"sellingProgram": "RETAIL"},
+            },
+            headers=headers,
+            timeout=5,
+        )
+        report = requests.get(
+            f"{NA}/reports/2021-06-30/reports/{created.json()['reportId']}", headers=headers, timeout=5
+        )
+        document_id = report.json()["reportDocumentId"]
+        details = requests.get(
+            f"{NA}/reports/2021-06-30/documents/{document_id}", headers=headers, timeout=5
+        ).json()
+        download = requests.get(details["url"], timeout=5)
+    assert details["url"].startswith(f"{NA}/_documents/")
+    assert download.status_code == 200
+    assert b"forecastByAsin" in gzip.decompress(download.content)

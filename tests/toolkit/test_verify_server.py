@@ -266,12 +266,28 @@ def test_the_stateful_phase_follows_direct_fulfillment_with_restricted_data_toke
         "vendor-df-sandbox-test-data-2021-10-28.yaml",
     ):
         shutil.copy(DEFAULT_CONTRACTS / name, directory)
-    quiet_emulator.admin.clear_journal()
-    # Enough examples for generated acknowledgements to carry an order (the field is optional).
-    result = verify_server(quiet_emulator.base_url, directory, max_examples=25, phases=("stateful",))
-    assert result.ok, result.summary()
-    entries = _journal(quiet_emulator)
+    # Generated acknowledgements must carry an order (the field is optional) and the walk must read one back:
+    # as above, a run of one seed may not get there, so a few seeds are tried; every run must pass.
+    followed: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    for seed in (SEED, SEED + 1, SEED + 2, SEED + 3):
+        quiet_emulator.admin.clear_journal()
+        result = verify_server(
+            quiet_emulator.base_url, directory, max_examples=40, phases=("stateful",), seed=seed
+        )
+        assert result.ok, result.summary()
+        entries = _journal(quiet_emulator)
+        followed = _orders_read_after_acknowledging(entries)
+        if followed and ("submitAcknowledgement", "getTransactionStatus") in _transaction_reads(entries):
+            break
     assert ("submitAcknowledgement", "getTransactionStatus") in _transaction_reads(entries)
+    assert followed, "no getOrder of an order acknowledged earlier"
+    assert any(entry["operation_id"] == "getOrderScenarios" for entry in entries)
+
+
+def _orders_read_after_acknowledging(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """getOrder calls of an order a DF acknowledgement named earlier in the journal (each answered from state:
+    the RDT went with it)."""
     acknowledged: set[str] = set()
     followed = []
     for entry in entries:
@@ -285,8 +301,7 @@ def test_the_stateful_phase_follows_direct_fulfillment_with_restricted_data_toke
             assert entry["status"] in (200, 404), entry  # with the RDT: answered from state
             if unquote(entry["path"].rsplit("/", 1)[1]) in acknowledged:
                 followed.append(entry)
-    assert followed, "no getOrder of an order acknowledged earlier"
-    assert any(entry["operation_id"] == "getOrderScenarios" for entry in entries)
+    return followed
 
 
 @pytest.mark.reference

@@ -105,6 +105,15 @@ def test_variables_read_outside_the_settings_are_known() -> None:
         ({"threads": 0}, "threads must be at least 1"),
         ({"journal_bytes": 0}, "journal bytes must be positive"),
         ({"admin_token": ""}, None),  # empty means unset: the admin API stays open, as documented
+        ({"report_processing_time": -1}, "report processing time must not be negative"),
+        (
+            {"public_url": "localhost:8000"},
+            "public URL must be a scheme and a host (http://host:port), without a path",
+        ),
+        (
+            {"public_url": "http://localhost:8000/reports"},
+            "public URL must be a scheme and a host (http://host:port), without a path",
+        ),
     ],
 )
 def test_values_out_of_range_are_refused(overrides: dict[str, object], message: str | None) -> None:
