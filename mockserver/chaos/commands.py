@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,6 @@ POLICY_OPTIONS = (
 
 
 def _report_retries(arguments: argparse.Namespace) -> int:
-    import requests
-
     query: dict[str, Any] = {}
     for name, _, _ in POLICY_OPTIONS:
         value = getattr(arguments, name)
@@ -31,18 +30,33 @@ def _report_retries(arguments: argparse.Namespace) -> int:
         query["no_duplicate_submissions"] = "false"
     if arguments.since is not None:
         query["since"] = arguments.since
+    return print_report(arguments, "retries", "retry report", query, render_text, junit_xml)
+
+
+def print_report(
+    arguments: argparse.Namespace,
+    report_path: str,
+    what: str,
+    query: dict[str, Any],
+    render: Callable[[dict[str, Any]], str],
+    junit: Callable[[dict[str, Any]], str],
+) -> int:
+    """`report retries|tolerance`: fetch `/_sandbox/report/<report_path>`, print it (text or `--json`), write
+    `--junit`; exit 0 when it passed, 1 when not, 2 when there is no report."""
+    import requests
+
     headers = {"Authorization": f"Bearer {arguments.admin_token}"} if arguments.admin_token else {}
-    url = f"{arguments.url.rstrip('/')}/_sandbox/report/retries"
+    url = f"{arguments.url.rstrip('/')}/_sandbox/report/{report_path}"
     try:
         response = requests.get(url, params=query, headers=headers, timeout=30)
         response.raise_for_status()
         report = response.json()
     except (requests.RequestException, ValueError) as error:
-        print(f"vendor-sandbox: no retry report from {arguments.url}: {error}", file=sys.stderr)
+        print(f"vendor-sandbox: no {what} from {arguments.url}: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(report, indent=2) if arguments.json else render_text(report))
+    print(json.dumps(report, indent=2) if arguments.json else render(report))
     if arguments.junit:
-        Path(arguments.junit).write_text(junit_xml(report), encoding="utf-8")
+        Path(arguments.junit).write_text(junit(report), encoding="utf-8")
     return 0 if report["passed"] else 1
 
 

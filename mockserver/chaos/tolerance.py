@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from mockserver.chaos.clients import Client, clients_of, request_json
 from mockserver.journal import JournalEntry
 
 EVIDENCE_LIMIT = 50  # drifted answers shown per client
@@ -93,24 +94,8 @@ class Check:
     detail: str
 
 
-def _header(entry: JournalEntry, name: str) -> str:
-    for key, value in entry.request_headers.items():
-        if key.lower() == name:
-            return str(value)
-    return ""
-
-
-def _json(body: Any) -> Any:
-    if isinstance(body, bytes | bytearray):
-        try:
-            return json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return body.decode("utf-8", errors="replace")
-    return body
-
-
 def _identity(entry: JournalEntry) -> tuple[str, ...]:
-    body = _json(entry.request_body)
+    body = request_json(entry.request_body)
     return (
         entry.method,
         entry.path,
@@ -170,23 +155,6 @@ def _at(entry: JournalEntry, origin: float) -> float:
     return round(entry.time - entry.latency_ms / 1000.0 - origin, 4)
 
 
-@dataclass
-class _Client:
-    application: str
-    user_agent: str
-    entries: list[JournalEntry] = field(default_factory=list)
-
-
-def _clients(entries: Iterable[JournalEntry]) -> list[_Client]:
-    clients: dict[tuple[str, str], _Client] = {}
-    for entry in entries:
-        if entry.operation is None or entry.application is None:
-            continue  # admin calls, LWA, unknown routes, unauthenticated calls
-        key = (entry.application, _header(entry, "user-agent"))
-        clients.setdefault(key, _Client(*key)).entries.append(entry)
-    return list(clients.values())
-
-
 def _repeats(entries: list[JournalEntry], index: int, window: float) -> int:
     """How many identical requests followed entry `index` within `window` seconds of its answer."""
     answered = entries[index].time
@@ -198,7 +166,7 @@ def _repeats(entries: list[JournalEntry], index: int, window: float) -> int:
     )
 
 
-def _judge(client: _Client, policy: TolerancePolicy) -> dict[str, Any]:
+def _judge(client: Client, policy: TolerancePolicy) -> dict[str, Any]:
     entries = sorted(client.entries, key=lambda item: item.sequence)
     origin = entries[0].time - entries[0].latency_ms / 1000.0
     drifted = [index for index, entry in enumerate(entries) if _drifts(entry)]
@@ -269,7 +237,7 @@ def _judge(client: _Client, policy: TolerancePolicy) -> dict[str, Any]:
         echoed: list[str] = []
         for entry in entries[first:]:
             if entry.request_body is not None and (names or values):
-                found = _echoes(_json(entry.request_body), names, values)
+                found = _echoes(request_json(entry.request_body), names, values)
                 if found:
                     echoed.append(
                         f"{entry.operation_id} ({entry.request_id}) sent {', '.join(sorted(set(found)))}"
@@ -372,7 +340,7 @@ def tolerance_report(
     entries: Iterable[JournalEntry], policy: TolerancePolicy | None = None
 ) -> dict[str, Any]:
     policy = policy or TolerancePolicy()
-    clients = [_judge(client, policy) for client in _clients(entries)]
+    clients = [_judge(client, policy) for client in clients_of(entries)]
     exercised = [client for client in clients if client["exercised"]]
     return {
         "policy": asdict(policy),

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from pathlib import Path
 from typing import Any
 
+from mockserver.chaos.commands import DEFAULT_URL, print_report
 from mockserver.chaos.tolerance import TolerancePolicy, junit_xml, render_text
 
-DEFAULT_URL = "http://127.0.0.1:8000"
 POLICY_OPTIONS = (
     ("max_repeats_after_200", int, "identical requests allowed after a drifted 2xx answer"),
     ("repeat_window", float, "seconds after a drifted answer in which repeats count"),
@@ -19,8 +16,6 @@ POLICY_OPTIONS = (
 
 
 def _report_tolerance(arguments: argparse.Namespace) -> int:
-    import requests
-
     query: dict[str, Any] = {}
     for name, _, _ in POLICY_OPTIONS:
         value = getattr(arguments, name)
@@ -34,19 +29,7 @@ def _report_tolerance(arguments: argparse.Namespace) -> int:
         query["allow_echo"] = "true"
     if arguments.since is not None:
         query["since"] = arguments.since
-    headers = {"Authorization": f"Bearer {arguments.admin_token}"} if arguments.admin_token else {}
-    url = f"{arguments.url.rstrip('/')}/_sandbox/report/tolerance"
-    try:
-        response = requests.get(url, params=query, headers=headers, timeout=30)
-        response.raise_for_status()
-        report = response.json()
-    except (requests.RequestException, ValueError) as error:
-        print(f"vendor-sandbox: no tolerance report from {arguments.url}: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(report, indent=2) if arguments.json else render_text(report))
-    if arguments.junit:
-        Path(arguments.junit).write_text(junit_xml(report), encoding="utf-8")
-    return 0 if report["passed"] else 1
+    return print_report(arguments, "tolerance", "tolerance report", query, render_text, junit_xml)
 
 
 def add_report_tolerance(report_commands: Any) -> None:

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from mockserver.chaos.clients import Client, clients_of, request_json
 from mockserver.chaos.submissions import submitted_documents
 from mockserver.journal import JournalEntry
 
@@ -149,13 +150,6 @@ class Check:
         return asdict(self)
 
 
-def _header(entry: JournalEntry, name: str) -> str:
-    for key, value in entry.request_headers.items():
-        if key.lower() == name:
-            return str(value)
-    return ""
-
-
 def _body_key(body: Any) -> str:
     if body is None:
         return ""
@@ -182,23 +176,6 @@ def _accepted(entry: JournalEntry) -> bool:
     """The handler ran and accepted the submission (its answer may still have been lost to a fault)."""
     answered = entry.answered_by
     return 200 <= entry.status < 300 and not answered.startswith(("fault:", "error:"))
-
-
-@dataclass
-class _Client:
-    application: str
-    user_agent: str
-    entries: list[JournalEntry] = field(default_factory=list)
-
-
-def _clients(entries: Iterable[JournalEntry]) -> list[_Client]:
-    clients: dict[tuple[str, str], _Client] = {}
-    for entry in entries:
-        if entry.operation is None or entry.application is None:
-            continue  # admin calls, LWA, unknown routes, unauthenticated calls
-        key = (entry.application, _header(entry, "user-agent"))
-        clients.setdefault(key, _Client(*key)).entries.append(entry)
-    return list(clients.values())
 
 
 def _chains(entries: list[JournalEntry], window: float) -> list[CallChain]:
@@ -269,7 +246,7 @@ def _duplicates_check(entries: list[JournalEntry]) -> Check:
     for entry in entries:
         if entry.method not in SUBMISSION_METHODS or not _accepted(entry):
             continue
-        body = _parsed_body(entry.request_body)
+        body = request_json(entry.request_body)
         for document in dict.fromkeys(submitted_documents(entry.operation_id, entry.path, body)):
             accepted.setdefault((entry.account or "", document), []).append(entry)
     duplicates = {key: found for key, found in accepted.items() if len(found) > 1}
@@ -287,16 +264,7 @@ def _duplicates_check(entries: list[JournalEntry]) -> Check:
     )
 
 
-def _parsed_body(body: Any) -> Any:
-    if isinstance(body, bytes | bytearray):
-        try:
-            return json.loads(body)
-        except (UnicodeDecodeError, ValueError):
-            return None
-    return body
-
-
-def _judge(client: _Client, policy: RetryPolicy) -> dict[str, Any]:
+def _judge(client: Client, policy: RetryPolicy) -> dict[str, Any]:
     entries = sorted(client.entries, key=lambda item: item.sequence)
     chains = _chains(entries, policy.retry_window)
     retried = [chain for chain in chains if len(chain.attempts) > 1 or chain.attempts[0].failed]
@@ -420,7 +388,7 @@ def _judge(client: _Client, policy: RetryPolicy) -> dict[str, Any]:
 
 def retry_report(entries: Iterable[JournalEntry], policy: RetryPolicy | None = None) -> dict[str, Any]:
     policy = policy or RetryPolicy()
-    clients = [_judge(client, policy) for client in _clients(entries)]
+    clients = [_judge(client, policy) for client in clients_of(entries)]
     return {
         "policy": asdict(policy),
         "passed": all(client["passed"] for client in clients),

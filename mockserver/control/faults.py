@@ -12,18 +12,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from mockserver.chaos.plan import PlanError, parse_plan
 from mockserver.chaos.rules import RuleError
 from mockserver.chaos.verdict import PolicyError, RetryPolicy, junit_xml, render_text, retry_report
-from mockserver.control.inputs import float_arg, int_arg, json_body
+from mockserver.control.inputs import REPORT_FILTERS, journal_window, json_body, report_answer
 
 if TYPE_CHECKING:
     from mockserver.app import Sandbox
-
-REPORT_FILTERS = frozenset({"format", "since", "after"})
 
 
 def _error(status: int, code: str, message: str, details: str = "") -> ResponseReturnValue:
@@ -82,19 +80,7 @@ def create_faults_blueprint(sandbox: Sandbox) -> Blueprint:
             policy = RetryPolicy.from_mapping({**chaos.policy, **overrides})
         except PolicyError as error:
             return _error(400, "InvalidInput", "Invalid retry report request.", str(error))
-        since = float_arg("since", what="retry report request")
-        after = int_arg("after", minimum=0, maximum=2**62, what="retry report request")
-        entries = [
-            entry
-            for entry in sandbox.journal.entries()
-            if (since is None or entry.time >= since) and (after is None or entry.sequence > after)
-        ]
-        report = retry_report(entries, policy)
-        output = arguments.get("format", "json")
-        if output == "junit":
-            return Response(junit_xml(report), content_type="application/xml")
-        if output == "text":
-            return Response(render_text(report) + "\n", content_type="text/plain; charset=utf-8")
-        return jsonify(report)
+        entries = journal_window(sandbox.journal, "retry report request")
+        return report_answer(retry_report(entries, policy), render_text, junit_xml)
 
     return blueprint

@@ -6,11 +6,14 @@ Handlers raise `AdminInputError`; app.py answers it in Amazon's error shape.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
-from flask import request
+from flask import Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from mockserver import wire
+from mockserver.journal import Journal, JournalEntry
 
 
 class AdminInputError(ValueError):
@@ -80,3 +83,29 @@ def finite_number(value: Any, name: str, what: str | None = None) -> float:
     if not math.isfinite(number):
         raise AdminInputError(message, f"{name} must be a finite number, not {str(value)[:40]!r}.")
     return number
+
+
+REPORT_FILTERS = frozenset({"format", "since", "after"})
+
+
+def journal_window(journal: Journal, what: str) -> list[JournalEntry]:
+    """The journal's entries a report judges: all, or from `since` (epoch seconds) or `after` a sequence."""
+    since = float_arg("since", what=what)
+    after = int_arg("after", minimum=0, maximum=2**62, what=what)
+    return [
+        entry
+        for entry in journal.entries()
+        if (since is None or entry.time >= since) and (after is None or entry.sequence > after)
+    ]
+
+
+def report_answer(
+    report: dict[str, Any], render: Callable[[Any], str], junit: Callable[[Any], str]
+) -> ResponseReturnValue:
+    """A report as `?format=` asks: JSON (the default), `text` or `junit`."""
+    output = request.args.get("format", "json")
+    if output == "junit":
+        return Response(junit(report), content_type="application/xml")
+    if output == "text":
+        return Response(render(report) + "\n", content_type="text/plain; charset=utf-8")
+    return jsonify(report)

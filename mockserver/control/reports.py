@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from mockserver.conformance import build_report, junit_xml, render_text
-from mockserver.control.inputs import json_object
+from mockserver.control.inputs import json_object, report_answer
 
 if TYPE_CHECKING:
     from mockserver.app import Sandbox
@@ -37,13 +37,7 @@ def create_reports_blueprint(sandbox: Sandbox) -> Blueprint:
             if (application is None or entry.application == application)
             and (account is None or entry.account == account)
         ]
-        report = build_report(entries, sandbox.registry.operations)
-        output = request.args.get("format", "json")
-        if output == "junit":
-            return Response(junit_xml(report), content_type="application/xml")
-        if output == "text":
-            return Response(render_text(report) + "\n", content_type="text/plain; charset=utf-8")
-        return jsonify(report)
+        return report_answer(build_report(entries, sandbox.registry.operations), render_text, junit_xml)
 
     @blueprint.get("/strict")
     def strict_state() -> ResponseReturnValue:

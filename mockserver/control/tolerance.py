@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from mockserver.chaos.tolerance import (
@@ -20,11 +20,10 @@ from mockserver.chaos.tolerance import (
     render_text,
     tolerance_report,
 )
+from mockserver.control.inputs import REPORT_FILTERS, journal_window, report_answer
 
 if TYPE_CHECKING:
     from mockserver.app import Sandbox
-
-REPORT_FILTERS = frozenset({"format", "since", "after"})
 
 
 def create_tolerance_blueprint(sandbox: Sandbox) -> Blueprint:
@@ -37,27 +36,15 @@ def create_tolerance_blueprint(sandbox: Sandbox) -> Blueprint:
             policy = TolerancePolicy.from_mapping(
                 {name: value for name, value in arguments.items() if name not in REPORT_FILTERS}
             )
-            since = float(arguments["since"]) if "since" in arguments else None
-            after = int(arguments["after"]) if "after" in arguments else None
-        except (TolerancePolicyError, ValueError) as error:
+        except TolerancePolicyError as error:
             body = {
                 "code": "InvalidInput",
                 "message": "Invalid tolerance report request.",
                 "details": str(error),
             }
             return jsonify({"errors": [body]}), 400
-        entries = [
-            entry
-            for entry in sandbox.journal.entries()
-            if (since is None or entry.time >= since) and (after is None or entry.sequence > after)
-        ]
-        report = tolerance_report(entries, policy)
-        output = arguments.get("format", "json")
-        if output == "junit":
-            return Response(junit_xml(report), content_type="application/xml")
-        if output == "text":
-            return Response(render_text(report) + "\n", content_type="text/plain; charset=utf-8")
-        return jsonify(report)
+        entries = journal_window(sandbox.journal, "tolerance report request")
+        return report_answer(tolerance_report(entries, policy), render_text, junit_xml)
 
     return blueprint
 

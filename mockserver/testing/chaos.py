@@ -32,11 +32,19 @@ class VerdictFailed(AssertionError):
     pass
 
 
-class RetryVerdict:
-    """The report of `GET /_sandbox/report/retries`, with assertions."""
+class ClientVerdict:
+    """A per-client report of the admin API (the retry verdict, the drift tolerance report), with assertions.
+
+    Subclasses say what the report is called and how it renders as text."""
+
+    what = "verdict"
+    failure = "the client failed the verdict"
 
     def __init__(self, report: dict[str, Any]) -> None:
         self.report = report
+
+    def render(self) -> str:
+        raise NotImplementedError
 
     @property
     def passed(self) -> bool:
@@ -54,27 +62,40 @@ class RetryVerdict:
             if user_agent is not None and user_agent not in item["user_agent"]:
                 continue
             return item
-        raise KeyError(f"no client {application!r} {user_agent!r} in the verdict")
+        raise KeyError(f"no client {application!r} {user_agent!r} in the {self.what}")
 
     def failed_checks(self, **client: str) -> list[str]:
         chosen = [self.client(**client)] if client else self.clients
         return [check["name"] for item in chosen for check in item["checks"] if not check["passed"]]
 
     def text(self) -> str:
-        from mockserver.chaos.verdict import render_text
-
-        return render_text(self.report)
+        return self.render()
 
     def assert_passed(self) -> None:
         if not self.passed:
-            raise VerdictFailed(f"the client's retry logic failed the policy:\n{self.text()}")
+            raise VerdictFailed(f"{self.failure}:\n{self.text()}")
 
-    def assert_failed(self, *checks: str) -> None:
-        if self.passed:
-            raise VerdictFailed(f"expected a failing verdict:\n{self.text()}")
-        missing = set(checks) - set(self.failed_checks())
+    def assert_failed(self, *checks: str, **client: str) -> None:
+        """The report (or the named client's part of it) failed, with at least these checks."""
+        chosen = self.client(**client) if client else None
+        passed = chosen["passed"] if chosen is not None else self.passed
+        if passed:
+            raise VerdictFailed(f"expected a failing {self.what}:\n{self.text()}")
+        missing = set(checks) - set(self.failed_checks(**client))
         if missing:
             raise VerdictFailed(f"expected failed check(s) {sorted(missing)}:\n{self.text()}")
+
+
+class RetryVerdict(ClientVerdict):
+    """The report of `GET /_sandbox/report/retries`, with assertions."""
+
+    what = "verdict"
+    failure = "the client's retry logic failed the policy"
+
+    def render(self) -> str:
+        from mockserver.chaos.verdict import render_text
+
+        return render_text(self.report)
 
 
 class Chaos:

@@ -26,57 +26,22 @@ from typing import Any
 
 import pytest
 
-from mockserver.testing.chaos import Chaos, VerdictFailed
+from mockserver.testing.chaos import Chaos, ClientVerdict
 
 MARKER = "drift"
 SHIPPED_PLAN = "drift"
 
 
-class ToleranceVerdict:
+class ToleranceVerdict(ClientVerdict):
     """The report of `GET /_sandbox/report/tolerance`, with assertions."""
 
-    def __init__(self, report: dict[str, Any]) -> None:
-        self.report = report
+    what = "tolerance verdict"
+    failure = "the client did not tolerate the drift"
 
-    @property
-    def passed(self) -> bool:
-        return bool(self.report["passed"])
-
-    @property
-    def clients(self) -> list[dict[str, Any]]:
-        clients: list[dict[str, Any]] = self.report["clients"]
-        return clients
-
-    def client(self, application: str | None = None, user_agent: str | None = None) -> dict[str, Any]:
-        for item in self.clients:
-            if application not in (None, item["application"]):
-                continue
-            if user_agent is not None and user_agent not in item["user_agent"]:
-                continue
-            return item
-        raise KeyError(f"no client {application!r} {user_agent!r} in the tolerance report")
-
-    def failed_checks(self, **client: str) -> list[str]:
-        chosen = [self.client(**client)] if client else self.clients
-        return [check["name"] for item in chosen for check in item["checks"] if not check["passed"]]
-
-    def text(self) -> str:
+    def render(self) -> str:
         from mockserver.chaos.tolerance import render_text
 
         return render_text(self.report)
-
-    def assert_passed(self) -> None:
-        if not self.passed:
-            raise VerdictFailed(f"the client did not tolerate the drift:\n{self.text()}")
-
-    def assert_failed(self, *checks: str, **client: str) -> None:
-        chosen = self.client(**client) if client else None
-        passed = chosen["passed"] if chosen is not None else self.passed
-        if passed:
-            raise VerdictFailed(f"expected a failing tolerance verdict:\n{self.text()}")
-        missing = set(checks) - set(self.failed_checks(**client))
-        if missing:
-            raise VerdictFailed(f"expected failed check(s) {sorted(missing)}:\n{self.text()}")
 
 
 def _plans_dir() -> Path:
