@@ -6,10 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader, where built: read at every start
-
 
 @dataclass(frozen=True, slots=True)
 class Application:
@@ -55,7 +51,7 @@ class AccountDirectory:
 
     @classmethod
     def from_file(cls, path: Path) -> AccountDirectory:
-        document: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
+        document = _read_fixture(path)
         directory = cls()
         for raw in document.get("applications") or []:
             application = Application(
@@ -136,3 +132,18 @@ class AccountDirectory:
 
 def load_accounts(fixtures_dir: Path) -> AccountDirectory:
     return AccountDirectory.from_file(fixtures_dir / "accounts.yaml")
+
+
+def _read_fixture(path: Path) -> dict[str, Any]:
+    """The accounts file's content, read through the parsed-contract cache (as JSON, keyed by the file's
+    path, size and modification time): a start with the cache imports no YAML parser."""
+    from mockserver.contracts.loader import cached_json
+
+    def parse() -> Any:
+        import yaml
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+
+    document = cached_json(path, parse)
+    return document if isinstance(document, dict) else {}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
 import sys
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +15,7 @@ from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import PathConverter
+from werkzeug.routing import PathConverter, Rule
 from werkzeug.wrappers import Request
 
 from mockserver import wire
@@ -42,7 +44,7 @@ from mockserver.downloads import create_downloads_blueprint
 from mockserver.handlers import stateful_handlers
 from mockserver.ids import unique_id
 from mockserver.inspector import create_inspector_blueprint
-from mockserver.journal import Journal
+from mockserver.journal import Journal, SharedJournal
 from mockserver.lwa.blueprint import create_lwa_blueprint
 from mockserver.lwa.tokens import TokenService
 from mockserver.metrics import SandboxMetrics
@@ -55,10 +57,11 @@ from mockserver.pipeline.throttle import Throttle
 from mockserver.pipeline.validate import NO_BODY, RequestValidator
 from mockserver.sandbox import static_cases
 from mockserver.settings import Settings, load_settings
-from mockserver.store import Store, open_store
+from mockserver.store import Runtime, Store, open_runtime, open_store
 from mockserver.store.base import StoreCorruption
 from mockserver.store.df_orders import open_df_order_table
 from mockserver.store.purchase_orders import open_purchase_order_table
+from mockserver.store.redis.connection import describe_url
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -83,23 +86,43 @@ class Sandbox:
         self.registry = OperationRegistry.from_directory(settings.contracts_dir)
         self.static_registry = self._static_registry()
         self.accounts: AccountDirectory = load_accounts(settings.fixtures_dir)
-        self.store: Store = open_store(settings.store, settings.data_dir)
-        self.tokens = TokenService(self.store, self.accounts, settings.token_lifetime)
+        self.store: Store = open_store(
+            settings.store, settings.data_dir, shared=settings.workers > 1, fsync=settings.fsync
+        )
+        # Journal, buckets, chaos: this process's memory, or shared with the other workers / replicas.
+        self.runtime: Runtime = open_runtime(settings.store, settings.data_dir, workers=settings.workers)
+        shared = self.runtime.shared
+        self._generation = self.runtime.generation()
+        wall_clock = time.time if shared else time.monotonic  # processes on several hosts share wall time
+        self.tokens = TokenService(
+            self.store,
+            self.accounts,
+            settings.token_lifetime,
+            on_revoke=self.runtime.bump if shared else None,
+        )
         self.throttle = Throttle(
             scale=settings.rate_scale,
             enabled=settings.rate_limits,
             default_rate=settings.default_rate,
             default_burst=settings.default_burst,
             overrides=self.accounts.usage_plans,
+            clock=wall_clock,
+            runtime=self.runtime,
         )
         self.validator = RequestValidator(settings.max_body_bytes)
-        self.journal = Journal(settings.journal_size, settings.journal_bytes)
-        self.chaos = ChaosEngine(settings.seed)
+        self.journal: Journal = (
+            SharedJournal(self.runtime, settings.journal_size, settings.journal_bytes)
+            if shared
+            else Journal(settings.journal_size, settings.journal_bytes)
+        )
+        self.chaos = ChaosEngine(settings.seed, clock=wall_clock, runtime=self.runtime)
         if settings.faults_file is not None:
-            self.chaos.load(load_plan(resolve_plan(settings.faults_file, settings.fixtures_dir / "plans")))
-        self.strict = StrictChecker(settings.strict)
-        self.clock = SandboxClock(self.store)
-        self.purchase_orders = open_purchase_order_table(settings.store, settings.data_dir)
+            self._load_fault_plan(resolve_plan(settings.faults_file, settings.fixtures_dir / "plans"))
+        self.strict = StrictChecker(settings.strict, runtime=self.runtime)
+        self.clock = SandboxClock(self.store, on_change=self.runtime.bump if shared else None)
+        self.purchase_orders = open_purchase_order_table(
+            settings.store, settings.data_dir, fsync=settings.fsync
+        )
         self.retail = RetailWorld(
             self.accounts,
             self.store,
@@ -110,7 +133,7 @@ class Sandbox:
             processing_delay=settings.processing_delay,
         )
         self.retail.ensure_seeded(progress=_seed_progress)
-        self.df_orders = open_df_order_table(settings.store, settings.data_dir)
+        self.df_orders = open_df_order_table(settings.store, settings.data_dir, fsync=settings.fsync)
         self.direct_fulfillment = DirectFulfillmentWorld(
             self.accounts,
             self.store,
@@ -151,6 +174,7 @@ class Sandbox:
             faults=FaultStage(self.chaos, self.clock.timestamp),
             internal_failure_seen=self._note_store_failure,
             origin_of=self.public_origin,
+            sync=self.sync if shared else None,
         )
         self.metrics = SandboxMetrics.attach(self)
 
@@ -174,6 +198,38 @@ class Sandbox:
     def _worlds_up_to_date(self) -> None:
         self.retail.tick()
         self.direct_fulfillment.tick()
+
+    def _load_fault_plan(self, path: Any) -> None:
+        """The plan of `--faults`, once for every process sharing the runtime (each worker or replica
+        starts with the same file; the first one loads it)."""
+        plan = load_plan(path)
+        if not self.runtime.shared:
+            self.chaos.load(plan)
+            return
+        marker = "chaos.plan:" + hashlib.sha256(repr((plan.rules, plan.policy)).encode()).hexdigest()[:16]
+        if self.runtime.add(marker) == 1:
+            self.chaos.load(plan)
+
+    def sync(self) -> None:
+        """Where processes share the runtime: read again what another process changed through the admin API
+        (clock, fault rules, strict mode, revoked tokens). One read of the generation per request."""
+        generation = self.runtime.generation()
+        if generation != self._generation:
+            self._generation = generation
+            self.clock.reload()
+            self.chaos.reload()
+            self.strict.reload()
+            self.tokens.forget_cached()
+            self.retail.forget_cached()
+            self.direct_fulfillment.forget_cached()
+
+    def sync_quietly(self) -> None:
+        """`sync` for the admin API and LWA: a store that cannot be read now is the health call's to report
+        (503), not a failure of every admin call before it is even made."""
+        try:
+            self.sync()
+        except Exception:
+            log.warning("cannot read the shared runtime", exc_info=True)
 
     def _static_registry(self) -> OperationRegistry | None:
         if any(operation.static_cases for operation in self.registry.operations):
@@ -249,6 +305,11 @@ class Sandbox:
         if isinstance(error, StoreCorruption | sqlite3.DatabaseError):
             self._store_failure = f"{type(error).__name__}: {error}"
 
+    @property
+    def store_description(self) -> str:
+        """The store as the health call names it: sqlite, memory, or the Redis URL without its password."""
+        return describe_url(self.settings.store)
+
     def store_problem(self) -> str | None:
         """What makes the store unusable now (for the health call), or None."""
         return (
@@ -256,6 +317,7 @@ class Sandbox:
             or self.store.problem()
             or self.purchase_orders.problem()
             or self.df_orders.problem()
+            or self.runtime.problem()
         )
 
     def reset(self) -> None:
@@ -270,11 +332,14 @@ class Sandbox:
         self.chaos.reset()
         self.gateway.response_checks.reset()
         self._store_failure = None
+        if self.runtime.shared:
+            self.runtime.bump()
 
     def close(self) -> None:
         self.purchase_orders.close()
         self.df_orders.close()
         self.store.close()
+        self.runtime.close()
 
 
 def _seed_progress(account: str, done: int, total: int) -> None:
@@ -298,6 +363,22 @@ class InputJsonProvider(DefaultJSONProvider):
         return wire.loads_input(s)
 
 
+class _LazyBuilderRule(Rule):
+    """Werkzeug compiles two URL-builder functions per rule (through `ast`) as the rule is added: about 35 ms
+    of a start-up that should take 300. The emulator builds URLs from few of its rules (`url_for`), so each
+    builder is compiled the first time it is used."""
+
+    def _compile_builder(self, append_unknown: bool = True) -> Any:
+        compiled: list[Any] = []
+
+        def build(rule: Rule, *args: Any, **values: Any) -> Any:
+            if not compiled:
+                compiled.append(Rule._compile_builder(rule, append_unknown))
+            return compiled[0](rule, *args, **values)
+
+        return build
+
+
 class _AnyPathConverter(PathConverter):
     """Werkzeug's `path`, but `.` also matches a newline: a path parameter may hold `%0A` once decoded,
     and such a request must still reach the gateway (routing, auth, validation) rather than Flask's 404."""
@@ -309,12 +390,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = (settings or load_settings()).with_overrides(**overrides).validated()
     sandbox = Sandbox(settings)
     app = Flask(__name__)
+    app.url_rule_class = _LazyBuilderRule
     app.json = InputJsonProvider(app)
     # Never SERVER_NAME: any Host header must be served.
     app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
     app.extensions["vendor_sandbox"] = sandbox
 
     app.before_request(admin_token_gate(settings.admin_token))
+    if sandbox.runtime.shared:
+        app.before_request(sandbox.sync_quietly)
 
     @app.after_request
     def request_id(response: Response) -> Response:

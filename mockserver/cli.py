@@ -33,6 +33,7 @@ def _settings_from(arguments: argparse.Namespace) -> Settings:
         "journal_bytes": arguments.journal_bytes,
         "workers": arguments.workers,
         "threads": arguments.threads,
+        "fsync": arguments.fsync,
         "admin_token": arguments.admin_token,
         "public_url": arguments.public_url,
     }
@@ -55,13 +56,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     from mockserver.server import ServeError, StoreDamaged, serve
 
     try:
-        settings = _settings_from(arguments)
-        if settings.workers != 1:
-            raise SettingsError(
-                "--workers N needs state shared between processes (the Redis store), which this version "
-                "does not have yet; serve with one process (the default)"
-            )
-        return serve(settings, reset=arguments.reset)
+        return serve(_settings_from(arguments), reset=arguments.reset)
     except (SettingsError, ServeError, StoreDamaged, ContractError, PlanError, MissingDataError) as error:
         return _fail(error)
 
@@ -184,7 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000; 0 picks a free one)")
     serve.add_argument("--data-dir", default=None, help="where state is kept (default ./.vendor-sandbox)")
-    serve.add_argument("--store", choices=("sqlite", "memory"), default=None, help="default sqlite")
+    serve.add_argument(
+        "--store",
+        default=None,
+        metavar="sqlite|memory|redis://HOST:PORT/DB",
+        help="where state is kept (default sqlite, in --data-dir); Redis is shared by several processes",
+    )
     serve.add_argument("--mode", choices=("dynamic", "static"), default=None, help="default dynamic")
     serve.add_argument("--region", choices=("na", "eu", "fe"), default=None, help="default na")
     serve.add_argument("--contracts", default=None, help="serve from this directory of contracts instead")
@@ -219,8 +219,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--journal-bytes", type=int, default=None, help="bytes of recorded exchanges kept (32 MiB)"
     )
-    serve.add_argument("--workers", type=int, default=None, help="processes (1 until a shared store exists)")
-    serve.add_argument("--threads", type=int, default=None, help="threads of the WSGI server (default 8)")
+    serve.add_argument(
+        "--workers", type=int, default=None, help="processes serving over the shared store (default 1)"
+    )
+    serve.add_argument("--threads", type=int, default=None, help="threads per process (default 2)")
+    serve.add_argument(
+        "--fsync",
+        action="store_true",
+        default=None,
+        help="SQLite: sync every accepted write to disk (survives a power loss, not only a crash)",
+    )
     serve.add_argument("--admin-token", default=None, help="require this bearer token on /_sandbox/")
     serve.add_argument(
         "--public-url", default=None, help="where report document URLs point (default: the serving address)"

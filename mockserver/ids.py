@@ -13,6 +13,8 @@ import random
 import uuid
 
 _random = random.Random(os.urandom(32))
+# A worker forked from a process that drew ids must not draw the same ones: each child seeds its own.
+os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 
 
 def unique_id() -> str:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from mockserver import wire
+
+if TYPE_CHECKING:
+    from mockserver.store.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +172,8 @@ class Journal:
 
     def record(self, entry: JournalEntry) -> None:
         cost = entry_bytes(entry)
+        if entry.sequence <= 0:
+            entry.sequence = self.next_sequence()
         with self._lock:
             self._entries.append((entry, cost))
             self._bytes += cost
@@ -175,6 +181,9 @@ class Journal:
             while len(self._entries) > 1 and (len(self._entries) > self.size or self._bytes > self.max_bytes):
                 _, dropped = self._entries.popleft()
                 self._bytes -= dropped
+        self._observed(entry)
+
+    def _observed(self, entry: JournalEntry) -> None:
         for observe in self.observers:
             try:
                 observe(entry)
@@ -232,3 +241,67 @@ class Journal:
         selected: Iterable[JournalEntry] = (entry for entry in self.entries() if keep(entry))
         result = list(selected)
         return result[-limit:] if limit > 0 else result
+
+
+_BODIES = ("request_body", "response_body")
+_FIELDS = tuple(item.name for item in fields(JournalEntry))
+
+
+def encode_entry(entry: JournalEntry) -> bytes:
+    """An entry as one JSON record, for a journal shared between processes (bodies kept as they crossed the
+    wire: as text where they are UTF-8, else base64)."""
+    data = {name: getattr(entry, name) for name in _FIELDS if name not in _BODIES and name != "sequence"}
+    for name in _BODIES:
+        body = getattr(entry, name)
+        if isinstance(body, bytes | bytearray):
+            try:
+                data[name] = ["text", bytes(body).decode()]
+            except UnicodeDecodeError:
+                data[name] = ["base64", base64.b64encode(body).decode()]
+        else:
+            data[name] = ["value", body]
+    return wire.dumps(data)
+
+
+def decode_entry(sequence: int, record: bytes) -> JournalEntry:
+    data = wire.loads(record)
+    for name in _BODIES:
+        kind, value = data[name]
+        if kind == "text":
+            data[name] = value.encode()
+        elif kind == "base64":
+            data[name] = base64.b64decode(value)
+        else:
+            data[name] = value
+    return JournalEntry(sequence=sequence, **data)
+
+
+class SharedJournal(Journal):
+    """The journal of several processes, kept by the runtime they share (SQLite beside the data directory,
+    or Redis): one sequence, one bound, one view, whichever process answered."""
+
+    def __init__(self, runtime: Runtime, size: int, max_bytes: int = 64 * 1024 * 1024) -> None:
+        super().__init__(size, max_bytes)
+        self.runtime = runtime
+
+    def next_sequence(self) -> int:
+        return 0  # the runtime numbers each entry as it appends it
+
+    def record(self, entry: JournalEntry) -> None:
+        entry.sequence = self.runtime.journal_append(
+            encode_entry(entry), entry_bytes(entry), self.size, self.max_bytes
+        )
+        self._observed(entry)
+
+    @property
+    def bytes(self) -> int:
+        return self.runtime.journal_stats()[1]
+
+    def __len__(self) -> int:
+        return self.runtime.journal_stats()[0]
+
+    def clear(self) -> None:
+        self.runtime.journal_clear()
+
+    def entries(self) -> list[JournalEntry]:
+        return [decode_entry(sequence, record) for sequence, record in self.runtime.journal_records()]

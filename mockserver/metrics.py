@@ -15,7 +15,7 @@ purchase-order number in a label would make one series per PO. Names follow Prom
 Multiprocess: with `PROMETHEUS_MULTIPROC_DIR` set (or `use_multiprocess_directory`, which `serve` with
 workers calls before any worker starts), counters and histograms live in prometheus-client's memory-mapped
 files and a scrape of any worker sums every worker's (`MultiProcessCollector`). The gauges read at scrape time
-(store and journal sizes) are those the answering process sees: the store is shared, the journal is not.
+(store and journal sizes) are read from the store and the journal, which the workers share.
 """
 
 from __future__ import annotations

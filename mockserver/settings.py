@@ -15,8 +15,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mockserver.resources import shipped_data_or_expected
 
 ENV_PREFIX = "VENDOR_SANDBOX_"
@@ -24,6 +22,7 @@ ENV_PREFIX = "VENDOR_SANDBOX_"
 MODES = ("dynamic", "static")
 REGIONS = ("na", "eu", "fe")
 STORES = ("sqlite", "memory")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 MAX_PORT = 65535
 
 # Variables with the prefix that are read where they are needed, not settings of a server.
@@ -32,6 +31,7 @@ ENVIRONMENT_ONLY = {
     "CONTRACT_CACHE": "0 turns the parsed-contract cache off",
     "REFERENCE": "the project's own tests: where Amazon's official models are",
     "PRISM": "benchmarks: the Prism executable to compare with",
+    "TEST_REDIS": "the project's own tests: the Redis server the Redis store's tests use (a URL)",
 }
 
 
@@ -50,7 +50,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     data_dir: Path = Path(".vendor-sandbox")
-    store: str = "sqlite"
+    store: str = "sqlite"  # sqlite | memory | redis://HOST:PORT/DB
+    # SQLite: sync every write to disk (survives a power loss) instead of to the OS (survives a crash)
+    fsync: bool = False
     mode: str = "dynamic"
     region: str = "na"
     contracts_dir: Path | None = None  # None: the contracts shipped with the package
@@ -79,7 +81,7 @@ class Settings:
     journal_bytes: int = 32 * 1024 * 1024
     # Serving
     workers: int = 1
-    threads: int = 8
+    threads: int = 2  # Python threads per process: see server.py
     admin_token: str | None = None  # required as a bearer token on /_sandbox/ when set
     snapshots_dir: Path | None = None  # saved worlds (`snapshot save NAME`); None: data_dir/snapshots
     # Where the emulator's own URLs (report documents) point, e.g. http://localhost:8000 behind Docker;
@@ -111,8 +113,17 @@ class Settings:
             raise SettingsError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
         if self.region not in REGIONS:
             raise SettingsError(f"region must be one of {', '.join(REGIONS)}, not {self.region!r}")
-        if self.store not in STORES:
-            raise SettingsError(f"store must be one of {', '.join(STORES)}, not {self.store!r}")
+        if self.store not in STORES and not self.store.startswith(REDIS_SCHEMES):
+            raise SettingsError(
+                f"store must be one of {', '.join(STORES)} or a Redis URL (redis://HOST:PORT/DB), "
+                f"not {self.store!r}"
+            )
+        if self.store.startswith(REDIS_SCHEMES):
+            _check_redis_url(self.store)
+        if self.workers > 1 and self.store == "memory":
+            raise SettingsError(
+                "--workers N needs a store the workers share: sqlite (one host) or a Redis URL, not memory"
+            )
         if not 0 <= self.port <= MAX_PORT:
             raise SettingsError(f"port must be from 0 to {MAX_PORT} (0 picks a free one), not {self.port}")
         checks: list[tuple[bool, str]] = [
@@ -137,6 +148,22 @@ class Settings:
             if not ok:
                 raise SettingsError(message)
         return self
+
+
+def _check_redis_url(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        database = parts.path.strip("/")
+    except ValueError as error:
+        raise SettingsError(f"store {url!r} is not a usable Redis URL: {error}") from None
+    if parts.scheme != "unix" and not parts.hostname:
+        raise SettingsError(f"store {url!r} names no Redis host: use redis://HOST:PORT/DB")
+    if parts.scheme != "unix" and database and not database.isdigit():
+        raise SettingsError(f"store {url!r}: the Redis database must be a number (redis://HOST:PORT/0)")
+    del port
 
 
 SETTING_NAMES = tuple(item.name for item in fields(Settings))
@@ -204,6 +231,8 @@ _DEFAULTS = Settings()
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The settings of a YAML file (keys with `-` or `_`); a missing or misshapen file is an error."""
+    import yaml  # only for a config file: the emulator starts without it
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

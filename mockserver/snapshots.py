@@ -172,9 +172,11 @@ def _header(name: str, sandbox: Sandbox) -> dict[str, Any]:
 
 
 def _paused(sandbox: Sandbox) -> ExitStack:
-    """Both worlds held still: no submission applied, no time brought in, while the world is read or
-    written."""
+    """The worlds held still, in every process sharing the store: no submission decided, no report made, no
+    time brought in, while the world is read or written."""
     stack = ExitStack()
+    # In the order every call takes them: Reports brings Retail and DF up to the clock.
+    stack.enter_context(sandbox.reports.paused())
     stack.enter_context(sandbox.retail.paused())
     stack.enter_context(sandbox.direct_fulfillment.paused())
     return stack
@@ -299,6 +301,8 @@ class SnapshotDirectory:
             )
             sandbox.retail.reload()
             sandbox.direct_fulfillment.reload()
+        if sandbox.runtime.shared:  # the other processes read the clock and forget what they kept
+            sandbox.runtime.bump()
         return info
 
 

@@ -66,7 +66,12 @@ def loads_input(raw: bytes | str, max_depth: int = MAX_INPUT_DEPTH) -> Any:
         if not _JSON_ACCEPTS_RIGHTLY.search(str(error)):
             # `json` took what orjson refused for a reason (a lone surrogate, say): not JSON a service reads.
             raise InvalidJson(f"JSONDecodeError: {error}") from None
-    if nested_deeper_than(value, max_depth):
+    # Nesting needs an opening bracket per level: a text with few of them (every ordinary body) is not walked.
+    if isinstance(raw, bytes):
+        brackets = raw.count(b"[") + raw.count(b"{")
+    else:
+        brackets = raw.count("[") + raw.count("{")
+    if brackets > max_depth and nested_deeper_than(value, max_depth):
         raise InvalidJson(f"nested deeper than {max_depth} levels")
     return value
 

@@ -5,6 +5,10 @@ stays expired; the per-request header `x-vendor-sandbox-fault`; the rules, first
 operation under a throttle storm is metered at the storm's rate. Standing rules (drift, retirement) that fire
 all ride along in `Decision.standing`, whatever else was decided (with the header, only standing rules are
 consulted). Nothing here imports Flask.
+
+Rules, storms, dead tokens and the policy live in the runtime (`store/runtime.py`), so every process of a
+shared emulator applies the same ones; each process keeps a copy, read again when the runtime's generation
+changes (`reload`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 from mockserver.chaos.actions import ActionError, FaultEffect, Storm, build_effect, sp_api_error
 from mockserver.chaos.plan import FAULT_HEADER, FaultPlan, PlanError, parse_fault_header
 from mockserver.chaos.rules import FaultContext, RuleError, RuleSet
+from mockserver.store.runtime import LocalRuntime, Runtime
 
 QUOTA_EXCEEDED_MESSAGE = "You exceeded your quota for the requested resource."
 
@@ -49,16 +54,15 @@ class Decision:
 
 
 @dataclass
-class _StormBucket:
-    tokens: float
-    updated: float
-
-
-@dataclass
 class _StormState:
     storm: Storm
     until: float
-    buckets: dict[tuple[str, str], _StormBucket] = field(default_factory=dict)
+
+
+POLICY_VALUE = "chaos.policy"
+STORMS = "chaos.storm:"
+DEAD_TOKENS = "chaos.dead:"
+STORM_BUCKETS = "storm:"
 
 
 def token_fingerprint(token: str) -> str:
@@ -66,15 +70,52 @@ def token_fingerprint(token: str) -> str:
 
 
 class ChaosEngine:
-    def __init__(self, seed: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, seed: int = 1, clock: Callable[[], float] = time.monotonic, runtime: Runtime | None = None
+    ) -> None:
         self.seed = seed
         self.clock = clock
-        self.rules = RuleSet(seed, clock)
-        self.policy: dict[str, Any] = {}
+        self.runtime: Runtime = runtime if runtime is not None else LocalRuntime()
+        self.rules = RuleSet(seed, clock, self.runtime)
+        self._policy: dict[str, Any] = {}
         self._storms: dict[str, _StormState] = {}
         self._dead_tokens: set[str] = set()
         self._header_rng = random.Random(seed)
         self._lock = threading.Lock()
+        if self.runtime.shared:
+            self.reload()
+
+    @property
+    def policy(self) -> dict[str, Any]:
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: dict[str, Any]) -> None:
+        self._policy = dict(policy)
+        if self.runtime.shared:
+            self.runtime.set_value(POLICY_VALUE, self._policy)
+            self.runtime.bump()
+
+    def reload(self) -> None:
+        """Read what another process of a shared emulator may have changed."""
+        self.rules.reload()
+        runtime = self.runtime
+        storms = {
+            name[len(STORMS) :]: _StormState(
+                Storm(float(value["rate"]), int(value["burst"]), float(value["seconds"])),
+                float(value["until"]),
+            )
+            for name, value in runtime.values(STORMS).items()
+        }
+        dead = {name[len(DEAD_TOKENS) :] for name in runtime.values(DEAD_TOKENS)}
+        with self._lock:
+            self._policy = dict(runtime.get_value(POLICY_VALUE) or {})
+            self._storms = storms
+            self._dead_tokens = dead
+
+    def _changed(self) -> None:
+        if self.runtime.shared:
+            self.runtime.bump()
 
     # -- configuration -----------------------------------------------------------------------------------
 
@@ -93,12 +134,20 @@ class ChaosEngine:
             self._storms.clear()
             self._dead_tokens.clear()
             self._header_rng = random.Random(self.seed)
+        self._forget_storms_and_tokens()
 
     def clear(self) -> None:
         self.rules.clear()
         with self._lock:
             self._storms.clear()
             self._dead_tokens.clear()
+        self._forget_storms_and_tokens()
+
+    def _forget_storms_and_tokens(self) -> None:
+        self.runtime.delete_values(STORMS)
+        self.runtime.delete_values(DEAD_TOKENS)
+        self.runtime.clear_buckets(STORM_BUCKETS)
+        self._changed()
 
     def storms(self) -> list[dict[str, Any]]:
         now = self.clock()
@@ -172,12 +221,24 @@ class ChaosEngine:
             return token_fingerprint(token) in self._dead_tokens
 
     def _kill(self, token: str) -> None:
+        fingerprint = token_fingerprint(token)
         with self._lock:
-            self._dead_tokens.add(token_fingerprint(token))
+            self._dead_tokens.add(fingerprint)
+        if self.runtime.shared:
+            self.runtime.set_value(DEAD_TOKENS + fingerprint, True)
+            self.runtime.bump()
 
     def _start_storm(self, operation: str, storm: Storm) -> None:
+        until = self.clock() + storm.seconds
         with self._lock:
-            self._storms[operation] = _StormState(storm, self.clock() + storm.seconds)
+            self._storms[operation] = _StormState(storm, until)
+        self.runtime.clear_buckets(f"{STORM_BUCKETS}{operation}|")
+        if self.runtime.shared:
+            self.runtime.set_value(
+                STORMS + operation,
+                {"rate": storm.rate, "burst": storm.burst, "seconds": storm.seconds, "until": until},
+            )
+            self.runtime.bump()
 
     def _storm_meter(self, context: FaultContext, operation: str, fired: Decision | None) -> Decision | None:
         """Under a storm, the operation is metered at the storm's rate; the bucket starts empty."""
@@ -189,20 +250,13 @@ class ChaosEngine:
             if state.until <= now:
                 del self._storms[operation]
                 return fired
-            storm = state.storm
-            key = (
-                context.account_names[0] if context.account_names else "",
-                context.application_names[0] if context.application_names else "",
-            )
-            bucket = state.buckets.get(key)
-            if bucket is None:
-                bucket = state.buckets[key] = _StormBucket(0.0, now)
-            else:
-                bucket.tokens = min(float(storm.burst), bucket.tokens + (now - bucket.updated) * storm.rate)
-                bucket.updated = now
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return Decision(None, "storm", fired.rule_id if fired else None, storm.rate, storm.burst)
+        storm = state.storm
+        bucket = (
+            f"{STORM_BUCKETS}{operation}|{context.account_names[0] if context.account_names else ''}|"
+            f"{context.application_names[0] if context.application_names else ''}"
+        )
+        if self.runtime.take(bucket, storm.rate, storm.burst, now, 0.0):
+            return Decision(None, "storm", fired.rule_id if fired else None, storm.rate, storm.burst)
         effect = FaultEffect(
             "throttle_storm", error=sp_api_error(429, "QuotaExceeded", QUOTA_EXCEEDED_MESSAGE), storm=storm
         )

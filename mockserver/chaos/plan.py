@@ -29,8 +29,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mockserver import wire
 from mockserver.chaos.rules import RuleError
 
@@ -104,6 +102,8 @@ def load_plan(path: Path) -> FaultPlan:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise PlanError(f"cannot read fault plan {path}: {error}") from error
+    import yaml  # only for a plan file: the emulator starts without it
+
     try:
         document = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:

@@ -8,13 +8,17 @@ Each matching call is counted (1, 2, ...) and the rule fires when every firing c
 - `nth: N` (or a list of N): on the N-th matching call;
 - `first: K`: on the first K matching calls;
 - `window: {start, end}`: from `start` to `end` seconds after the rule was armed (added, loaded or reset);
-- `probability: P`: with probability P, drawn from the rule's own random source, seeded from `--seed` and the
-  rule's id (one draw per matching call, so the decisions depend on nothing but the call's number);
+- `probability: P`: with probability P, drawn from a random source seeded from `--seed`, the rule's id and
+  the call's number (so the decisions depend on nothing but the call's number, whichever process of a
+  shared emulator counts the call);
 - `times: M`: at most M times in all.
 
 A rule with no firing condition fires on every matching call. The first rule that fires is applied, except
 that standing rules (drift, retirement: `actions.STANDING_ACTIONS`) all apply when they fire, beside it.
 Nothing here imports Flask.
+
+The rules and their counters live in the runtime (`store/runtime.py`): in memory for a lone process, shared
+by every process of `--workers` or of the Redis store, which count one rule's calls together.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.chaos.actions import STANDING_ACTIONS, ActionError, FaultEffect, build_effect, check_action
+from mockserver.ids import unique_id
+from mockserver.store.runtime import LocalRuntime, Runtime
+
+RULES_VALUE = "chaos.rules"
+COUNTERS = "chaos:"
 
 RULE_FIELDS = frozenset(
     {
@@ -107,11 +116,11 @@ class FaultRule:
     window: tuple[float, float] | None = None
     probability: float | None = None
     times: int | None = None
-    # State
+    # State: the counters are the runtime's (`matched`, `fired` are what this process saw last)
     matched: int = 0
     fired: int = 0
     armed_at: float = 0.0
-    _rng: random.Random = field(default_factory=random.Random, repr=False)
+    epoch: str = ""  # a new one each time the rule is armed: its counters start again from zero
     _seed: int = 0
 
     @classmethod
@@ -187,7 +196,14 @@ class FaultRule:
         self.fired = 0
         self.armed_at = now
         self._seed = seed
-        self._rng = random.Random(_seed_for(seed, self.id))
+        self.epoch = unique_id()
+
+    def counter(self, name: str) -> str:
+        return f"{COUNTERS}{self.epoch}:{name}"
+
+    def source(self, number: int) -> random.Random:
+        """The random source of the rule's `number`-th matching call."""
+        return random.Random(f"{_seed_for(self._seed, self.id)}:{number}")
 
     def matches(self, context: FaultContext) -> bool:
         if context.endpoint != self.endpoint:
@@ -212,24 +228,36 @@ class FaultRule:
                 return False
         return True
 
-    def decide(self, now: float) -> bool:
-        """Count one matching call and say whether the rule fires on it (call with the engine's lock held)."""
-        self.matched += 1
-        number = self.matched
-        draw = self._rng.random() if self.probability is not None else 0.0
+    def decide(self, now: float, runtime: Runtime) -> random.Random | None:
+        """Count one matching call and say whether the rule fires on it: the call's random source when it
+        does (the effect draws from it), None when it does not."""
+        number = int(runtime.add(self.counter("matched")) or 0)
+        self.matched = number
+        source = self.source(number)
+        draw = source.random() if self.probability is not None else 0.0
         fires = (
             (not self.nth or number in self.nth)
             and (self.first is None or number <= self.first)
             and (self.window is None or self.window[0] <= now - self.armed_at < self.window[1])
             and (self.probability is None or draw < self.probability)
-            and (self.times is None or self.fired < self.times)
         )
-        if fires:
-            self.fired += 1
-        return fires
+        if not fires:
+            return None
+        fired = runtime.add(self.counter("fired"), below=self.times)
+        if fired is None:
+            return None
+        self.fired = fired
+        return source
 
-    def effect(self) -> FaultEffect:
-        return build_effect(self.action, self.params, self._rng)
+    def effect(self, source: random.Random) -> FaultEffect:
+        return build_effect(self.action, self.params, source)
+
+    def spec(self) -> dict[str, Any]:
+        """What the rule was made from (as `from_dict` reads it)."""
+        data = self.to_dict()
+        data.pop("matched")
+        data.pop("fired")
+        return data
 
     @property
     def standing(self) -> bool:
@@ -278,61 +306,104 @@ def _window(value: Any) -> tuple[float, float] | None:
 class RuleSet:
     """The rules in force, in order; the first rule that fires on an exchange is applied."""
 
-    def __init__(self, seed: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, seed: int = 1, clock: Callable[[], float] = time.monotonic, runtime: Runtime | None = None
+    ) -> None:
         self.seed = seed
         self.clock = clock
+        self.runtime: Runtime = runtime if runtime is not None else LocalRuntime()
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
-        self._next_id = 0
+        if self.runtime.shared:
+            self.reload()
 
     def _new_id(self) -> str:
-        self._next_id += 1
-        return f"rule-{self._next_id}"
+        taken = {rule.id for rule in self._rules}
+        number = len(self._rules)
+        while True:
+            number += 1
+            if f"rule-{number}" not in taken:
+                return f"rule-{number}"
+
+    def _save(self) -> None:
+        """The rules as every process of a shared emulator reads them (call with the lock held)."""
+        if self.runtime.shared:
+            self.runtime.set_value(
+                RULES_VALUE,
+                [
+                    {"spec": rule.spec(), "armed_at": rule.armed_at, "epoch": rule.epoch}
+                    for rule in self._rules
+                ],
+            )
+            self.runtime.bump()
+
+    def reload(self) -> None:
+        """Read the rules another process may have changed."""
+        saved = self.runtime.get_value(RULES_VALUE) or []
+        rules = []
+        for item in saved:
+            rule = FaultRule.from_dict(item["spec"], str(item["spec"]["id"]))
+            rule._seed = self.seed
+            rule.armed_at = float(item["armed_at"])
+            rule.epoch = str(item["epoch"])
+            rules.append(rule)
+        with self._lock:
+            self._rules = rules
 
     def add(self, data: Mapping[str, Any]) -> FaultRule:
         with self._lock:
-            rule_id = data.get("id") if isinstance(data, Mapping) else None
-            if rule_id is not None and not isinstance(rule_id, str | int):
-                raise RuleError("id must be a string")
-            rule_id = str(rule_id) if rule_id is not None else self._new_id()
-            if any(rule.id == rule_id for rule in self._rules):
-                raise RuleError(f"a rule with id {rule_id!r} exists already")
-            rule = FaultRule.from_dict(data, rule_id)
-            rule.arm(self.seed, self.clock())
-            self._rules.append(rule)
+            rule = self._add(data)
+            self._save()
             return rule
+
+    def _add(self, data: Mapping[str, Any]) -> FaultRule:
+        rule_id = data.get("id") if isinstance(data, Mapping) else None
+        if rule_id is not None and not isinstance(rule_id, str | int):
+            raise RuleError("id must be a string")
+        rule_id = str(rule_id) if rule_id is not None else self._new_id()
+        if any(rule.id == rule_id for rule in self._rules):
+            raise RuleError(f"a rule with id {rule_id!r} exists already")
+        rule = FaultRule.from_dict(data, rule_id)
+        rule.arm(self.seed, self.clock())
+        self._rules.append(rule)
+        return rule
 
     def add_all(self, rules: Iterable[Mapping[str, Any]]) -> list[FaultRule]:
         """All or nothing: a plan with one bad rule adds none."""
-        added: list[FaultRule] = []
-        try:
+        with self._lock:
+            before = list(self._rules)
+            added: list[FaultRule] = []
             for index, data in enumerate(rules):
                 try:
-                    added.append(self.add(data))
+                    added.append(self._add(data))
                 except RuleError as error:
+                    self._rules = before
                     raise RuleError(f"rule {index + 1}: {error}") from error
-        except RuleError:
-            for rule in added:
-                self.remove(rule.id)
-            raise
-        return added
+            self._save()
+            return added
 
     def remove(self, rule_id: str) -> bool:
         with self._lock:
             kept = [rule for rule in self._rules if rule.id != rule_id]
             removed = len(kept) != len(self._rules)
             self._rules = kept
+            if removed:
+                self._save()
             return removed
 
     def clear(self) -> None:
         with self._lock:
             self._rules = []
+            self._save()
+        self.runtime.clear_counters(COUNTERS)
 
     def rearm(self) -> None:
         with self._lock:
             now = self.clock()
             for rule in self._rules:
                 rule.arm(self.seed, now)
+            self._save()
+        self.runtime.clear_counters(COUNTERS)
 
     @property
     def count(self) -> int:
@@ -340,7 +411,12 @@ class RuleSet:
 
     def rules(self) -> list[FaultRule]:
         with self._lock:
-            return list(self._rules)
+            rules = list(self._rules)
+        if self.runtime.shared:  # counted by every process: read the counters, not this process's view
+            for rule in rules:
+                rule.matched = self.runtime.counter(rule.counter("matched"))
+                rule.fired = self.runtime.counter(rule.counter("fired"))
+        return rules
 
     def evaluate(self, context: FaultContext) -> tuple[FaultRule, FaultEffect] | None:
         """Count the exchange for every matching rule; the first that fires gives the effect."""
@@ -352,19 +428,23 @@ class RuleSet:
         """Count the exchange for every matching rule: the first other rule that fires with its effect, and
         every standing rule that fires with its own (`standing_only`: only standing rules are consulted)."""
         with self._lock:
-            now = self.clock()
-            chosen: FaultRule | None = None
-            standing: list[tuple[FaultRule, FaultEffect]] = []
-            for rule in self._rules:
-                if standing_only and not rule.standing:
-                    continue
-                if not rule.matches(context) or not rule.decide(now):
-                    continue
-                if rule.standing:
-                    standing.append((rule, rule.effect()))
-                elif chosen is None:
-                    chosen = rule
-            return ((chosen, chosen.effect()) if chosen is not None else None), standing
+            rules = list(self._rules)
+        now = self.clock()
+        chosen: tuple[FaultRule, random.Random] | None = None
+        standing: list[tuple[FaultRule, FaultEffect]] = []
+        for rule in rules:
+            if standing_only and not rule.standing:
+                continue
+            if not rule.matches(context):
+                continue
+            source = rule.decide(now, self.runtime)
+            if source is None:
+                continue
+            if rule.standing:
+                standing.append((rule, rule.effect(source)))
+            elif chosen is None:
+                chosen = (rule, source)
+        return ((chosen[0], chosen[0].effect(chosen[1])) if chosen is not None else None), standing
 
 
 __all__ = ["FaultContext", "FaultRule", "RuleError", "RuleSet"]

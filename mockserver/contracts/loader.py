@@ -11,11 +11,9 @@ import json
 import os
 import pickle
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from mockserver.contracts import model as model_module
 from mockserver.contracts.model import (
@@ -67,7 +65,6 @@ _SCHEMA_KEYWORDS = frozenset(
 )
 _PARAMETER_SCHEMA_KEYWORDS = _SCHEMA_KEYWORDS - {"$ref", "properties", "required", "additionalProperties"}
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader, where built, starts faster
 _USAGE_PLAN = re.compile(r"\|\s*([0-9]*\.?[0-9]+)\s*\|\s*([0-9]+)\s*\|")
 
 
@@ -135,6 +132,33 @@ def _cache_path(files: list[Path]) -> Path | None:
     return _cache_directory() / f"contracts-{fingerprint.hexdigest()[:32]}.pickle"
 
 
+def cached_json(path: Path, parse: Callable[[], Any]) -> Any:
+    """`parse()` of a file, cached as JSON beside the parsed contracts (keyed by the file's path, size and
+    modification time, as they are); a cache that cannot be read or written is parsed around."""
+    cache: Path | None = None
+    if os.environ.get("VENDOR_SANDBOX_CONTRACT_CACHE", "1") != "0":
+        try:
+            stat = path.stat()
+        except OSError:
+            return parse()
+        key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:32]
+        cache = _cache_directory() / f"file-{key}.json"
+        try:
+            return json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+    document = parse()
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_suffix(f".{os.getpid()}.partial")
+            partial.write_text(json.dumps(document), encoding="utf-8")
+            partial.replace(cache)
+        except (OSError, TypeError, ValueError):
+            pass
+    return document
+
+
 def _read_cache(cache: Path) -> list[Operation] | None:
     try:
         with cache.open("rb") as handle:
@@ -158,11 +182,12 @@ def _write_cache(cache: Path, operations: list[Operation]) -> None:
 
 
 def load_file(path: Path) -> list[Operation]:
+    import yaml  # parsed contracts are cached: a start with the cache imports no YAML parser
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader, where built, starts faster
     text = path.read_text(encoding="utf-8")
     try:
-        document = (
-            json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_YAML_LOADER)
-        )
+        document = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=loader)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         raise ContractError(f"{path}: not valid {path.suffix[1:].upper()}: {error}") from error
     if not isinstance(document, dict):

@@ -76,7 +76,7 @@ def create_control_blueprint(sandbox: Sandbox) -> Blueprint:
         """503 when the store cannot be read: a damaged data directory must not pass for a healthy one."""
         problem = sandbox.store_problem()
         status = "ok" if problem is None else "damaged"
-        store: dict[str, str] = {"kind": sandbox.settings.store, "status": status}
+        store: dict[str, str] = {"kind": sandbox.store_description, "status": status}
         if problem is not None:
             store["problem"] = problem
         body = {

@@ -17,7 +17,6 @@ from flask.typing import ResponseReturnValue
 
 from mockserver.chaos.plan import PlanError, parse_plan
 from mockserver.chaos.rules import RuleError
-from mockserver.chaos.verdict import PolicyError, RetryPolicy, junit_xml, render_text, retry_report
 from mockserver.control.inputs import REPORT_FILTERS, journal_window, json_body, report_answer
 
 if TYPE_CHECKING:
@@ -46,6 +45,9 @@ def create_faults_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @blueprint.post("/faults")
     def add_faults() -> ResponseReturnValue:
+        # The verdict's module is imported where it is used: the emulator starts without it.
+        from mockserver.chaos.verdict import PolicyError, RetryPolicy
+
         document = json_body("fault rules")
         if isinstance(document, dict) and "action" in document:
             document = [document]
@@ -74,6 +76,8 @@ def create_faults_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @blueprint.get("/report/retries")
     def retries() -> ResponseReturnValue:
+        from mockserver.chaos.verdict import PolicyError, RetryPolicy, junit_xml, render_text, retry_report
+
         arguments = request.args
         try:
             overrides = {name: value for name, value in arguments.items() if name not in REPORT_FILTERS}

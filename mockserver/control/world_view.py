@@ -271,7 +271,6 @@ def _transaction(family: str, transaction_id: str, document: dict[str, Any]) -> 
         "kind": document.get("kind"),
         "status": document.get("status"),
         "submitted": iso_seconds(int(submitted)) if isinstance(submitted, int | float) else None,
-        "sequence": document.get("sequence"),
         "documents": submitted_documents(None, "", document.get("body")),
         "errors": errors,
         "rules": broken_rules(errors),
@@ -296,8 +295,8 @@ def broken_rules(errors: Iterable[dict[str, Any]]) -> list[str]:
 def account_transactions(
     sandbox: Sandbox, account: str, *, family: str | None = None, status: str | None = None
 ) -> Iterator[dict[str, Any]]:
-    """The account's transactions, newest first (each family by its own sequence), bodies included."""
-    found: list[dict[str, Any]] = []
+    """The account's transactions, newest first (by the moment each was submitted), bodies included."""
+    found: list[tuple[float, dict[str, Any]]] = []
     for name, log in _transaction_logs(sandbox).items():
         if family is not None and name != family:
             continue
@@ -306,9 +305,12 @@ def account_transactions(
                 continue
             if status is not None and document.get("status") != status:
                 continue
-            found.append(_transaction(name, transaction_id, document))
-    found.sort(key=lambda item: (item["submitted"] or "", item["sequence"] or 0), reverse=True)
-    yield from found
+            submitted_at = document.get("submitted_at")
+            moment = float(submitted_at) if isinstance(submitted_at, int | float) else 0.0
+            found.append((moment, _transaction(name, transaction_id, document)))
+    found.sort(key=lambda pair: pair[0], reverse=True)
+    for _, item in found:
+        yield item
 
 
 def transaction_detail(sandbox: Sandbox, account: str, transaction_id: str) -> dict[str, Any] | None:

@@ -11,12 +11,13 @@ import string
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from mockserver.accounts import VendorAccount
 from mockserver.domain.seeding import borrowed_fakers
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 # marketplace -> (currency, Faker locale, country, fulfilment centres)
 MARKETPLACES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {

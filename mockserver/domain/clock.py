@@ -1,5 +1,7 @@
 """The sandbox clock: wall time plus an offset, or frozen at one instant; read, frozen and advanced through
-`/_sandbox/clock`. Its state is kept in the store, so a restart keeps the time the sandbox was set to."""
+`/_sandbox/clock`. Its state is kept in the store, so a restart keeps the time the sandbox was set to; where
+several processes share the store, a change calls `on_change` (which tells the others) and each process
+re-reads the state (`reload`) when told."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import math
 import re
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,13 +63,21 @@ def parse_iso(text: str) -> datetime:
 
 
 class SandboxClock:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, on_change: Callable[[], None] | None = None) -> None:
         self._store = store
         self._lock = threading.Lock()
-        state = store.get(_COLLECTION, _KEY) or {}
-        self._offset: float = float(state.get("offset", 0.0))
+        self._on_change = on_change
+        self._offset: float = 0.0
+        self._frozen_at: float | None = None
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the clock's state from the store (another process may have changed it)."""
+        state = self._store.get(_COLLECTION, _KEY) or {}
         frozen = state.get("frozen_at")
-        self._frozen_at: float | None = float(frozen) if frozen is not None else None
+        with self._lock:
+            self._offset = float(state.get("offset", 0.0))
+            self._frozen_at = float(frozen) if frozen is not None else None
 
     def timestamp(self) -> float:
         if self._frozen_at is not None:
@@ -147,3 +158,5 @@ class SandboxClock:
 
     def _save(self) -> None:
         self._store.put(_COLLECTION, _KEY, {"offset": self._offset, "frozen_at": self._frozen_at})
+        if self._on_change is not None:
+            self._on_change()

@@ -7,9 +7,10 @@ import gc
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
 
 # (account, done, total): a large world takes a while to seed, and says how far it got.
 Progress = Callable[[str, int, int], None]
@@ -32,6 +33,8 @@ def borrowed_fakers() -> Iterator[Any]:
     def faker(role: str, locale: str, seed: str) -> Faker:
         instance = _FAKERS.get((role, locale))
         if instance is None:
+            from faker import Faker  # only where a world is built: a seeded data directory starts without it
+
             instance = _FAKERS[(role, locale)] = Faker(locale, providers=_FAKER_PROVIDERS)
         instance.seed_instance(seed)
         return instance

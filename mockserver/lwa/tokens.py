@@ -131,9 +131,15 @@ class TokenInfo:
 
 class TokenService:
     def __init__(
-        self, store: Store, accounts: AccountDirectory, token_lifetime: int, clock: Clock = time.time
+        self,
+        store: Store,
+        accounts: AccountDirectory,
+        token_lifetime: int,
+        clock: Clock = time.time,
+        on_revoke: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
+        self._on_revoke = on_revoke  # processes sharing the store forget their cached tokens
         self._accounts = accounts
         self.token_lifetime = token_lifetime
         self._clock = clock
@@ -259,7 +265,14 @@ class TokenService:
         with self._lock:
             cached = self._cache.pop(access_token, None)
         deleted = self._store.delete(ACCESS_TOKENS, access_token)
+        if self._on_revoke is not None:
+            self._on_revoke()
         return deleted or cached is not None
+
+    def forget_cached(self) -> None:
+        """Another process revoked tokens: read each from the store again."""
+        with self._lock:
+            self._cache.clear()
 
     def revoke_authorization(self, refresh_token: str) -> bool:
         """The selling partner revokes the authorization: its refresh token and access tokens stop working."""

@@ -4,10 +4,12 @@
 the answer (an Amazon error, a throttle storm's 429, a drop before the handler), returns the result to send.
 `damage` then works at the connection level on the response the gateway built:
 
-- a drop closes the connection without one byte of the answer. The response's body iterator raises
+- a drop closes the connection without one byte of the answer's body. The response's body iterator raises
   waitress's `ClientDisconnected` before anything is written: waitress then sends nothing (no 500 page, as for
-  other exceptions) and closes the socket, so the client sees the connection closed with no answer;
-- a truncated answer sends the headers (with the full `Content-Length`) and part of the body, then closes;
+  other exceptions) and closes the socket, so the client sees the connection closed with no answer; granian
+  (`serve`) sends the status line and headers while the body is produced, then closes without a body;
+- a truncated answer sends the headers (with the full `Content-Length`) and part of the body, then closes
+  (granian, racing the body, sometimes closes before the first byte);
 - a trickle sends the body a few bytes at a time, waking waitress's loop after each chunk so each one leaves
   at once (waitress otherwise holds small writes until its loop wakes);
 - malformed JSON replaces the body by broken JSON with a consistent `Content-Length`.

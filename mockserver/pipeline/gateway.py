@@ -97,6 +97,7 @@ class Gateway:
         response_checks: ResponseCheckPolicy | None = None,
         internal_failure_seen: Callable[[Exception], None] | None = None,
         origin_of: Callable[[Request], str] | None = None,
+        sync: Callable[[], None] | None = None,
     ) -> None:
         self.registry = registry
         self.tokens = tokens
@@ -115,10 +116,13 @@ class Gateway:
         self.response_checks = response_checks or ResponseCheckPolicy()
         self.internal_failure_seen = internal_failure_seen
         self.origin_of = origin_of or (lambda request: request.host_url.rstrip("/"))
+        self.sync = sync  # several processes: read what another one changed, before anything else
 
     def __call__(self, request: Request) -> Response:
         exchange = Exchange(request_id=unique_id(), started=time.perf_counter())
         try:
+            if self.sync is not None:
+                self.sync()
             result = self._run(request, exchange)
         except errors.SpApiError as error:
             result = HandlerResult(error.status, error.body(), f"error:{error.stage}", dict(error.headers))

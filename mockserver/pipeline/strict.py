@@ -30,6 +30,11 @@ import jsonschema_rs
 from mockserver.contracts.model import Operation
 from mockserver.pipeline import errors
 from mockserver.pipeline.validate import FORMATS, is_date_time
+from mockserver.store.runtime import LocalRuntime, Runtime
+
+ENABLED_VALUE = "strict.enabled"
+ISSUED = "strict.issued:"  # nextTokens issued, shared: "strict.issued:<account>|<operation>|<token>"
+THROTTLED = "strict.throttled:"
 
 Violation = dict[str, str]
 
@@ -110,19 +115,47 @@ class _StrictOperation:
 
 
 class StrictChecker:
-    """Amazon's requirements beyond the schema; `enabled` may change at run time (`PUT /_sandbox/strict`)."""
+    """Amazon's requirements beyond the schema; `enabled` may change at run time (`PUT /_sandbox/strict`).
 
-    def __init__(self, enabled: bool = False) -> None:
-        self.enabled = enabled
+    What it remembers (the nextTokens issued, the clients just throttled) is the runtime's where several
+    processes share it: a nextToken issued by one process is honoured by the others."""
+
+    def __init__(self, enabled: bool = False, runtime: Runtime | None = None) -> None:
+        self.runtime: Runtime = runtime if runtime is not None else LocalRuntime()
+        self._enabled = enabled
         self._compiled: dict[str, _StrictOperation] = {}
         self._next_tokens: dict[tuple[str, str], set[str]] = {}
         self._throttled: set[tuple[str, str, str]] = set()
         self._lock = threading.Lock()
+        if self.runtime.shared:
+            saved = self.runtime.get_value(ENABLED_VALUE)
+            if saved is None:
+                self.runtime.set_value(ENABLED_VALUE, enabled)
+            else:
+                self._enabled = bool(saved)
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, enabled: bool) -> None:
+        self._enabled = enabled
+        if self.runtime.shared:
+            self.runtime.set_value(ENABLED_VALUE, enabled)
+            self.runtime.bump()
+
+    def reload(self) -> None:
+        if self.runtime.shared:
+            self._enabled = bool(self.runtime.get_value(ENABLED_VALUE))
 
     def reset(self) -> None:
         with self._lock:
             self._next_tokens.clear()
             self._throttled.clear()
+        if self.runtime.shared:
+            self.runtime.delete_values(ISSUED)
+            self.runtime.delete_values(THROTTLED)
 
     def _strict(self, operation: Operation) -> _StrictOperation:
         compiled = self._compiled.get(operation.name)
@@ -144,19 +177,27 @@ class StrictChecker:
             raise errors.not_authorized()
 
     def throttled(self, key: tuple[str, str, str], found: list[Violation]) -> None:
-        with self._lock:
-            if key in self._throttled:
-                found.append(
-                    violation(
-                        "ignored-429",
-                        "Request sent after a 429 before the usage plan allowed another: wait at least "
-                        "1/rate seconds (x-amzn-RateLimit-Limit) and back off.",
-                    )
+        if self.runtime.shared:
+            name = THROTTLED + "|".join(key)
+            again = bool(self.runtime.get_value(name))
+            self.runtime.set_value(name, True)
+        else:
+            with self._lock:
+                again = key in self._throttled
+                self._throttled.add(key)
+        if again:
+            found.append(
+                violation(
+                    "ignored-429",
+                    "Request sent after a 429 before the usage plan allowed another: wait at least "
+                    "1/rate seconds (x-amzn-RateLimit-Limit) and back off.",
                 )
-            self._throttled.add(key)
+            )
 
     def admitted(self, key: tuple[str, str, str]) -> None:
-        if key in self._throttled:
+        if self.runtime.shared:
+            self.runtime.set_value(THROTTLED + "|".join(key), None)
+        elif key in self._throttled:
             with self._lock:
                 self._throttled.discard(key)
 
@@ -229,8 +270,11 @@ class StrictChecker:
             )
         next_token = query.get(NEXT_TOKEN)
         if next_token is not None:
-            with self._lock:
-                issued = next_token in self._next_tokens.get((account, operation.name), ())
+            if self.runtime.shared:
+                issued = bool(self.runtime.get_value(f"{ISSUED}{account}|{operation.name}|{next_token}"))
+            else:
+                with self._lock:
+                    issued = next_token in self._next_tokens.get((account, operation.name), ())
             if not issued:
                 found.append(
                     violation(
@@ -250,6 +294,10 @@ class StrictChecker:
         """Remember the nextTokens this account was given, so that it may send them back."""
         tokens = list(_next_tokens(payload))
         if not tokens:
+            return
+        if self.runtime.shared:
+            for token in tokens:
+                self.runtime.set_value(f"{ISSUED}{account}|{operation.name}|{token}", True)
             return
         with self._lock:
             kept = self._next_tokens.setdefault((account, operation.name), set())

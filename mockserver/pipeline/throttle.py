@@ -1,4 +1,8 @@
-"""Usage plans: a token bucket per (operation, selling partner, application), as Amazon meters them."""
+"""Usage plans: a token bucket per (operation, selling partner, application), as Amazon meters them.
+
+The buckets live in the runtime (`store/runtime.py`): in memory for a lone process, shared by every process
+of `--workers` or of the Redis store, so that they meter one usage plan between them, not one each.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from dataclasses import dataclass
 from mockserver.accounts import UsagePlanOverride
 from mockserver.contracts.model import Operation
 from mockserver.pipeline.errors import quota_exceeded
+from mockserver.store.runtime import LocalRuntime, Runtime
+
+BUCKETS = "plan:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,14 +29,6 @@ class UsagePlan:
         return repr(float(self.rate))
 
 
-class _Bucket:
-    __slots__ = ("tokens", "updated")
-
-    def __init__(self, tokens: float, updated: float) -> None:
-        self.tokens = tokens
-        self.updated = updated
-
-
 class Throttle:
     def __init__(
         self,
@@ -40,13 +39,14 @@ class Throttle:
         default_burst: int = 10,
         overrides: list[UsagePlanOverride] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        runtime: Runtime | None = None,
     ) -> None:
         self.scale = scale
         self.enabled = enabled
         self.default = UsagePlan(default_rate, default_burst)
         self.overrides = list(overrides or ())
         self.clock = clock
-        self._buckets: dict[tuple[str, str, str], _Bucket] = {}
+        self.runtime: Runtime = runtime if runtime is not None else LocalRuntime()
         self._plans: dict[tuple[str, str], UsagePlan] = {}
         self._lock = threading.Lock()
 
@@ -74,27 +74,17 @@ class Throttle:
         with self._lock:
             self.overrides.append(override)
             self._plans.clear()
-            self._buckets.clear()
+        self.runtime.clear_buckets(BUCKETS)
 
     def reset(self) -> None:
-        with self._lock:
-            self._buckets.clear()
+        self.runtime.clear_buckets(BUCKETS)
 
     def take(self, operation: Operation, account: str, application: str) -> UsagePlan:
         """Spend one request of the plan, or raise Amazon's 429; a refused call spends nothing."""
         plan = self.plan_for(operation, account)
         if not self.enabled:
             return plan
-        key = (operation.name, account, application)
-        now = self.clock()
-        with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                bucket = self._buckets[key] = _Bucket(float(plan.burst), now)
-            else:
-                bucket.tokens = min(float(plan.burst), bucket.tokens + (now - bucket.updated) * plan.rate)
-                bucket.updated = now
-            if bucket.tokens < 1.0:
-                raise quota_exceeded()
-            bucket.tokens -= 1.0
+        bucket = f"{BUCKETS}{operation.name}|{account}|{application}"
+        if not self.runtime.take(bucket, plan.rate, plan.burst, self.clock(), plan.burst):
+            raise quota_exceeded()
         return plan

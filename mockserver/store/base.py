@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from mockserver import wire
@@ -62,3 +63,43 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    # What several processes over one store need to behave as one emulator (`serve --workers`, replicas on
+    # Redis). A single process pays next to nothing for them.
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may use this store at the same time (Redis; SQLite under --workers)."""
+        ...
+
+    def batch(self) -> AbstractContextManager[Any]:
+        """Writes in the block (to the store and its file's tables) are committed together where the store
+        can (SQLite: one transaction, and one write to its log); elsewhere each applies at once."""
+        ...
+
+    def lock(self, name: str) -> AbstractContextManager[None]:
+        """Mutual exclusion among every thread of every process using the store, re-entrant in a thread: a
+        world brought up to the clock, a transaction decided, happen once whichever process sees them due."""
+        ...
+
+    def increment(self, collection: str, key: str, amount: int = 1) -> int:
+        """Add to a durable counter atomically (0 before the first call) and return the new value."""
+        ...
+
+    def schedule(self, queue: str, member: str, due: float) -> None:
+        """Put `member` in a durable queue ordered by when it is due (then by member), or move it there."""
+        ...
+
+    def next_due(self, queue: str) -> float | None:
+        """When the earliest member of the queue is due; None for an empty queue."""
+        ...
+
+    def due(self, queue: str, until: float, limit: int = 1000) -> list[str]:
+        """The members due at `until` or earlier, earliest first (they stay until `unschedule`)."""
+        ...
+
+    def unschedule(self, queue: str, member: str) -> bool:
+        """Take a member out of its queue; True when it was there."""
+        ...
+
+    def clear_queue(self, queue: str) -> None: ...

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from mockserver.store.base import copy_document
 from mockserver.store.bulk import BackgroundCheckpoint, DecodedDocuments, ahead, encode_document, sync_log
 from mockserver.store.integrity import database_path, probe_database
+from mockserver.store.sqlite import database
 
 
 @dataclass(slots=True)
@@ -288,10 +289,11 @@ def _values(row: DfOrderRow) -> tuple[Any, ...]:
 
 
 class SqliteDfOrderTable:
-    def __init__(self, path: Path, decoded_cache: int = 4096) -> None:
+    def __init__(self, path: Path, decoded_cache: int = 4096, *, fsync: bool = False) -> None:
         self.path = path
-        self._local = threading.local()
-        self._write_lock = threading.Lock()
+        self.fsync = fsync
+        self._db = database(path, fsync)
+        self._write_lock = self._db.lock
         self._decoded = DecodedDocuments(decoded_cache)
         self._checkpoint = BackgroundCheckpoint(path, "df-order-checkpoint")
         connection = self._connection()
@@ -300,14 +302,7 @@ class SqliteDfOrderTable:
         connection.executescript("".join(f"{_create_index(name, True)};\n" for name in _INDEXES))
 
     def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            # synchronous=FULL: a 2xx answered after the write means the write reached the disk.
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.execute("PRAGMA busy_timeout=30000")
-            self._local.connection = connection
-        return connection
+        return self._db.connection()
 
     def _row(self, values: tuple[Any, ...]) -> DfOrderRow:
         number, account, created, status, ship_from, packing_slip, customer_invoice, body = values
@@ -329,15 +324,8 @@ class SqliteDfOrderTable:
         connection.execute(_INSERT_BODY, (row_id, encode_document(row.document)))
 
     def put(self, row: DfOrderRow) -> None:
-        with self._write_lock:
-            connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                self._replace(connection, row)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        with self._db.write() as connection:
+            self._replace(connection, row)
 
     def put_many(self, rows: Iterable[DfOrderRow]) -> int:
         """Rows in one transaction; into an empty table a bulk load (see SqlitePurchaseOrderTable.put_many:
@@ -366,7 +354,7 @@ class SqliteDfOrderTable:
                     raise
             finally:
                 if loading:
-                    connection.execute("PRAGMA synchronous=FULL")
+                    connection.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'NORMAL'}")
                     connection.execute("PRAGMA wal_autocheckpoint=1000")
                     connection.execute("PRAGMA cache_size=-2000")
             if loading:
@@ -449,16 +437,9 @@ class SqliteDfOrderTable:
         )
 
     def clear(self) -> None:
-        with self._write_lock:
-            connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                connection.execute("DELETE FROM df_orders")
-                connection.execute("DELETE FROM df_order_bodies")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        with self._db.write() as connection:
+            connection.execute("DELETE FROM df_orders")
+            connection.execute("DELETE FROM df_order_bodies")
         self._decoded.clear()
 
     def problem(self) -> str | None:
@@ -466,10 +447,7 @@ class SqliteDfOrderTable:
 
     def close(self) -> None:
         self._checkpoint.wait()
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        self._db.close()
 
 
 def _chunks(rows: Iterable[DfOrderRow], first_id: int) -> Iterator[tuple[list[Any], list[Any]]]:
@@ -483,11 +461,15 @@ def _chunks(rows: Iterable[DfOrderRow], first_id: int) -> Iterator[tuple[list[An
         yield bodies, values
 
 
-def open_df_order_table(kind: str, data_dir: Path) -> DfOrderTable:
+def open_df_order_table(kind: str, data_dir: Path, *, fsync: bool = False) -> DfOrderTable:
     if kind == "memory":
         return MemoryDfOrderTable()
+    if kind.startswith(("redis://", "rediss://", "unix://")):
+        from mockserver.store.redis.tables import RedisDfOrderTable
+
+        return RedisDfOrderTable(kind)
     data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteDfOrderTable(database_path(data_dir))
+    return SqliteDfOrderTable(database_path(data_dir), fsync=fsync)
 
 
 __all__ = [

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from mockserver.store.base import copy_document
 from mockserver.store.bulk import BackgroundCheckpoint, DecodedDocuments, ahead, encode_document, sync_log
 from mockserver.store.integrity import database_path, probe_database
+from mockserver.store.sqlite import database
 
 CONFIRMATION_STATUSES = ("ACCEPTED", "PARTIALLY_ACCEPTED", "REJECTED", "UNCONFIRMED")
 RECEIVE_STATUSES = ("NOT_RECEIVED", "PARTIALLY_RECEIVED", "RECEIVED")
@@ -464,10 +465,11 @@ def _bulk_chunks(
 
 
 class SqlitePurchaseOrderTable:
-    def __init__(self, path: Path, decoded_cache: int = 4096) -> None:
+    def __init__(self, path: Path, decoded_cache: int = 4096, *, fsync: bool = False) -> None:
         self.path = path
-        self._local = threading.local()
-        self._write_lock = threading.Lock()
+        self.fsync = fsync
+        self._db = database(path, fsync)
+        self._write_lock = self._db.lock
         self._decoded = DecodedDocuments(decoded_cache)
         self._checkpoint = BackgroundCheckpoint(path, "purchase-order-checkpoint")
         connection = self._connection()
@@ -507,14 +509,7 @@ class SqlitePurchaseOrderTable:
         connection.execute("COMMIT")
 
     def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            # synchronous=FULL: a 2xx answered after the write means the write reached the disk.
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.execute("PRAGMA busy_timeout=30000")
-            self._local.connection = connection
-        return connection
+        return self._db.connection()
 
     @staticmethod
     def _replace(connection: sqlite3.Connection, row: PurchaseOrderRow) -> None:
@@ -524,15 +519,8 @@ class SqlitePurchaseOrderTable:
         connection.execute(_INSERT_BODY, (row_id, encode_document(row.document)))
 
     def put(self, row: PurchaseOrderRow) -> None:
-        with self._write_lock:
-            connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                self._replace(connection, row)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        with self._db.write() as connection:
+            self._replace(connection, row)
 
     def put_many(self, rows: Iterable[PurchaseOrderRow]) -> int:
         """Rows in one transaction. Into an empty table (a world being seeded) it is a bulk load: the
@@ -571,7 +559,7 @@ class SqlitePurchaseOrderTable:
                     raise
             finally:
                 if loading:
-                    connection.execute("PRAGMA synchronous=FULL")
+                    connection.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'NORMAL'}")
                     connection.execute("PRAGMA wal_autocheckpoint=1000")
                     connection.execute("PRAGMA cache_size=-2000")
             if bulk:
@@ -694,16 +682,9 @@ class SqlitePurchaseOrderTable:
         return int(found[0])
 
     def clear(self) -> None:
-        with self._write_lock:
-            connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                connection.execute("DELETE FROM purchase_orders")
-                connection.execute("DELETE FROM purchase_order_bodies")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        with self._db.write() as connection:
+            connection.execute("DELETE FROM purchase_orders")
+            connection.execute("DELETE FROM purchase_order_bodies")
         self._decoded.clear()
 
     def problem(self) -> str | None:
@@ -711,17 +692,18 @@ class SqlitePurchaseOrderTable:
 
     def close(self) -> None:
         self.wait_for_checkpoint()
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        self._db.close()
 
 
-def open_purchase_order_table(kind: str, data_dir: Path) -> PurchaseOrderTable:
+def open_purchase_order_table(kind: str, data_dir: Path, *, fsync: bool = False) -> PurchaseOrderTable:
     if kind == "memory":
         return MemoryPurchaseOrderTable()
+    if kind.startswith(("redis://", "rediss://", "unix://")):
+        from mockserver.store.redis.tables import RedisPurchaseOrderTable
+
+        return RedisPurchaseOrderTable(kind)
     data_dir.mkdir(parents=True, exist_ok=True)
-    return SqlitePurchaseOrderTable(database_path(data_dir))
+    return SqlitePurchaseOrderTable(database_path(data_dir), fsync=fsync)
 
 
 __all__ = [

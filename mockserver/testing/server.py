@@ -17,6 +17,8 @@ from mockserver.pipeline.strict import is_restricted, restricted_resources
 from mockserver.server import bind
 from mockserver.settings import Settings, load_settings
 
+IN_THREAD_THREADS = 8
+
 
 @dataclass
 class RunningEmulator:
@@ -130,8 +132,10 @@ def start_emulator(settings: Settings | None = None, **overrides: Any) -> Runnin
     settings = (settings or load_settings()).with_overrides(host="127.0.0.1", port=0, **overrides).validated()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
-    # Served as `vendor-sandbox serve` serves (connection limit, timeouts), on a free port.
-    server = bind(settings.host, settings.port, settings.threads)
+    # On waitress (granian needs a process of its own), with its connection limit and timeouts, on a free
+    # port; with threads enough for the requests a test holds open (latency faults, trickles) and the
+    # calls it makes meanwhile.
+    server = bind(settings.host, settings.port, max(settings.threads, IN_THREAD_THREADS))
     server.application = app
     port = server.effective_port
     thread = threading.Thread(target=server.run, name="vendor-sandbox", daemon=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONTRACT_FILES = sorted(path.name for path in (REPOSITORY / "contracts").glob("*.yaml"))
@@ -301,3 +302,25 @@ def test_the_image_installs_the_wheel_as_an_unprivileged_user_with_a_healthcheck
     assert '"vendor-sandbox", "health"' in healthcheck
     compose = (REPOSITORY / "docker-compose.yml").read_text(encoding="utf-8")
     assert "start_period:" in compose and '"vendor-sandbox", "health"' in compose
+
+
+def test_the_compose_file_runs_workers_on_redis_with_a_healthcheck_and_persistence() -> None:
+    """No Docker engine here: the compose file's promises are read from it; the Redis options it gives are
+    the ones the Redis restart test runs Redis with (tests/redis_support.py reads them from the file)."""
+    compose = yaml.safe_load((REPOSITORY / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    emulator = services["vendor-sandbox"]
+    command = [str(item) for item in emulator["command"]]
+    assert command[:2] == ["vendor-sandbox", "serve"]
+    options = dict(zip(command[2::2], command[3::2], strict=True))
+    assert options["--store"] == "redis://redis:6379/0"
+    assert int(options["--workers"]) >= 2
+    assert options["--host"] == "0.0.0.0" and options["--port"] == "8000"
+    assert emulator["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert emulator["healthcheck"]["test"][:3] == ["CMD", "vendor-sandbox", "health"]
+    assert "start_period" in emulator["healthcheck"]
+    redis = services["redis"]
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    persistence = dict(zip(redis["command"][1::2], redis["command"][2::2], strict=True))
+    assert persistence["--appendonly"] == "yes" and persistence["--appendfsync"] in ("everysec", "always")
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])

@@ -23,12 +23,12 @@ PROCESSING_DELAY = 0.05
 
 
 def retail_emulator(
-    tmp_path_factory: pytest.TempPathFactory, name: str, seed_size: int
+    tmp_path_factory: pytest.TempPathFactory, name: str, seed_size: int, store: str = "memory"
 ) -> Iterator[RunningEmulator]:
-    """A module's own emulator: memory store, rates scaled up, short processing delays."""
+    """A module's own emulator: memory store (unless told), rates scaled up, short processing delays."""
     running = start_emulator(
         data_dir=tmp_path_factory.mktemp(name),
-        store="memory",
+        store=store,
         rate_scale=1000.0,
         processing_delay=PROCESSING_DELAY,
         seed_size=seed_size,

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.reference import reference_models_dir
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 OPERATIONS = ("getPurchaseOrders", "submitAcknowledgement")
 
@@ -29,7 +31,7 @@ def _prism() -> str | None:
     return None
 
 
-def _run_bench(tmp_path: Path, prism: str) -> tuple[str, dict[str, Any]]:
+def _run_bench(tmp_path: Path, *options: str) -> tuple[str, dict[str, Any]]:
     figures = tmp_path / "figures.json"
     completed = subprocess.run(
         [
@@ -37,6 +39,8 @@ def _run_bench(tmp_path: Path, prism: str) -> tuple[str, dict[str, Any]]:
             str(REPOSITORY / "bench" / "pipeline_bench.py"),
             "--duration",
             "0.5",
+            "--rounds",
+            "1",
             "--warmup",
             "0.1",
             "--connections",
@@ -45,8 +49,7 @@ def _run_bench(tmp_path: Path, prism: str) -> tuple[str, dict[str, Any]]:
             "python",
             "--startup-runs",
             "1",
-            "--prism",
-            prism,
+            *options,
             "--json",
             str(figures),
         ],
@@ -61,42 +64,39 @@ def _run_bench(tmp_path: Path, prism: str) -> tuple[str, dict[str, Any]]:
 
 
 def test_pipeline_bench_prints_its_table_and_exits_0(tmp_path: Path) -> None:
-    output, report = _run_bench(tmp_path, "none")
+    servers = "sqlite,sqlite-workers,memory"
+    output, report = _run_bench(tmp_path, "--servers", servers, "--prism", "none", "--wiremock", "none")
     assert "vendor-sandbox pipeline benchmark" in output
     assert "loader:   python" in output
-    assert "prism:    not measured (--prism none)" in output
-    for name in OPERATIONS:
-        assert f"{name:<22} emulator" in output
-        assert f"{name:<22} baseline" in output
-        assert f"{name:<22} prism" not in output
-    assert "emulator / baseline" in output
-    assert "emulator / prism" not in output
+    for label in ("emulator, SQLite (default)", "emulator, SQLite, 2 workers", "emulator, memory"):
+        assert label in output
+    assert "Prism" not in output.split("load:")[1]
     assert "start-up (spawn -> first answered request)" in output
     assert report["loader"] == "python"
-    assert report["prism"]["measured"] is False
     operations = report["operations"]
     assert set(operations) == set(OPERATIONS)
     for operation in operations.values():
-        assert operation["emulator"]["requests"] > 0
-        assert operation["baseline"]["requests"] > 0
-        assert "prism" not in operation
+        assert set(operation["servers"]) == set(servers.split(","))
+        for result in operation["servers"].values():
+            assert result["requests"] > 0
+            assert result["errors"] == 0
+        assert operation["ratios"] == {}
+    assert report["startup"]["sqlite"]["median_ms"] > 0
 
 
-def test_pipeline_bench_measures_prism_too_when_it_is_installed(tmp_path: Path) -> None:
+def test_pipeline_bench_measures_prism_on_amazons_model_when_it_is_installed(tmp_path: Path) -> None:
     prism = _prism()
     if prism is None:
         pytest.skip(
             "Stoplight Prism is not installed: `npm install --prefix bench/.prism @stoplight/prism-cli@5`, "
             "or set VENDOR_SANDBOX_PRISM to its path"
         )
-    output, report = _run_bench(tmp_path, prism)
-    for name in OPERATIONS:
-        assert f"{name:<22} prism" in output
-    assert "emulator / prism" in output
-    assert report["prism"]["measured"] is True
-    operations = report["operations"]
-    for operation in operations.values():
-        assert operation["prism"]["requests"] > 0
-        assert operation["prism_response"]["response_bytes"] > 0
-        assert "throughput" in operation["ratio_prism"]
+    reference_models_dir()
+    output, report = _run_bench(tmp_path, "--servers", "sqlite,prism", "--prism", prism, "--wiremock", "none")
+    assert "sqlite / prism" in output
+    assert report["prism"]["model"].endswith("vendorOrders.json")
+    for operation in report["operations"].values():
+        assert operation["servers"]["prism"]["requests"] > 0
+        assert operation["servers"]["prism"]["response_bytes"] > 0
+        assert "throughput" in operation["ratios"]["sqlite/prism"]
     assert report["startup"]["prism"]["median_ms"] > 0

@@ -116,16 +116,19 @@ def test_static_mode_without_models_says_how_to_get_them(tmp_path: Path) -> None
     assert "--models-dir" in result.stderr
 
 
-def test_several_workers_are_refused_honestly(tmp_path: Path) -> None:
+def test_several_workers_over_the_memory_store_are_refused_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
-        _command("serve", "--port", "0", "--data-dir", str(tmp_path), "--workers", "4"),
+        _command("serve", "--port", "0", "--data-dir", str(tmp_path), "--workers", "4", "--store", "memory"),
         capture_output=True,
         text=True,
         timeout=30,
         cwd=REPOSITORY,
     )
     assert result.returncode == 2
-    assert "--workers" in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "vendor-sandbox: --workers N needs a store the workers share: sqlite (one host) or a Redis URL, "
+        "not memory"
+    ]
 
 
 def test_serve_from_a_directory_of_official_models_in_dynamic_mode(tmp_path: Path) -> None:
@@ -378,3 +381,23 @@ def test_serve_started_in_the_background_stops_on_both_signals(tmp_path: Path, s
             pytest.fail("serve did not stop")
         assert process.stderr is not None
         assert "Traceback" not in process.stderr.read()
+
+
+def test_a_redis_store_that_does_not_answer_is_one_line_before_anything_is_built(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = subprocess.run(
+        _command(
+            "serve", "--port", "0", "--data-dir", str(tmp_path), "--store", f"redis://127.0.0.1:{port}/0"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPOSITORY,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"vendor-sandbox: Redis at redis://127.0.0.1:{port}/0: ")
+    assert lines[0].endswith("start Redis there, or choose another --store")

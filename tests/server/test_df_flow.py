@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from mockserver.testing.server import RunningEmulator
+from tests.redis_support import STORE_KINDS, store_location
 from tests.server.df_support import (
     V1,
     V2021,
@@ -31,9 +32,12 @@ from tests.server.df_support import (
 )
 
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    yield from df_emulator(tmp_path_factory, "df-flow", seed_size=600)
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def emulator(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RunningEmulator]:
+    """The flow on every store kind: one behavioural suite for memory, SQLite and Redis."""
+    yield from df_emulator(tmp_path_factory, "df-flow", seed_size=600, store=store_location(request.param))
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from mockserver.testing.server import RunningEmulator, start_emulator
+from tests.redis_support import STORE_KINDS, store_location
 from tests.server.retail_support import (
     ACK,
     ASN,
@@ -31,9 +32,12 @@ from tests.server.retail_support import (
 )
 
 
-@pytest.fixture(scope="module")
-def retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    yield from retail_emulator(tmp_path_factory, "retail-flow", 60)
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def retail(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RunningEmulator]:
+    """The flow on every store kind: one behavioural suite for memory, SQLite and Redis."""
+    yield from retail_emulator(tmp_path_factory, "retail-flow", 60, store_location(request.param))
 
 
 def _status(retail: RunningEmulator, session: requests.Session, number: str) -> dict[str, Any]:
@@ -168,9 +172,14 @@ def test_a_read_only_account_reads_but_every_submission_is_refused(retail: Runni
     assert again["purchaseOrderState"] == "New"
 
 
-def test_reset_restores_the_seeded_state(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_reset_restores_the_seeded_state(tmp_path: Path, kind: str) -> None:
     running = start_emulator(
-        data_dir=tmp_path, store="memory", rate_scale=1000.0, processing_delay=PROCESSING_DELAY, seed_size=30
+        data_dir=tmp_path,
+        store=store_location(kind),
+        rate_scale=1000.0,
+        processing_delay=PROCESSING_DELAY,
+        seed_size=30,
     )
     try:
         session = running.session()
@@ -188,10 +197,11 @@ def test_reset_restores_the_seeded_state(tmp_path: Path) -> None:
         running.stop()
 
 
-def test_restart_loses_nothing_that_was_answered_202(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_restart_loses_nothing_that_was_answered_202(tmp_path: Path, kind: str) -> None:
     settings: dict[str, Any] = {
         "data_dir": tmp_path,
-        "store": "sqlite",
+        "store": store_location(kind),
         "rate_scale": 1000.0,
         "processing_delay": 0.5,
         "seed_size": 30,

@@ -101,7 +101,24 @@ def test_variables_read_outside_the_settings_are_known() -> None:
     [
         ({"port": 70000}, "port must be from 0 to 65535 (0 picks a free one), not 70000"),
         ({"port": -1}, "port must be from 0 to 65535 (0 picks a free one), not -1"),
-        ({"store": "postgres"}, "store must be one of sqlite, memory, not 'postgres'"),
+        (
+            {"store": "postgres"},
+            "store must be one of sqlite, memory or a Redis URL (redis://HOST:PORT/DB), not 'postgres'",
+        ),
+        ({"store": "redis://"}, "store 'redis://' names no Redis host: use redis://HOST:PORT/DB"),
+        (
+            {"store": "redis://cache:6379/main"},
+            "store 'redis://cache:6379/main': the Redis database must be a number (redis://HOST:PORT/0)",
+        ),
+        (
+            {"store": "redis://cache:99999/0"},
+            "store 'redis://cache:99999/0' is not a usable Redis URL: Port out of range 0-65535",
+        ),
+        (
+            {"store": "memory", "workers": 2},
+            "--workers N needs a store the workers share: sqlite (one host) or a Redis URL, not memory",
+        ),
+        ({"workers": 0}, "workers must be at least 1"),
         ({"threads": 0}, "threads must be at least 1"),
         ({"journal_bytes": 0}, "journal bytes must be positive"),
         ({"admin_token": ""}, None),  # empty means unset: the admin API stays open, as documented
@@ -139,3 +156,19 @@ def test_the_shared_models_directory_follows_the_user_cache(
     assert Settings().official_models_dir == default_models_dir()
     chosen = load_settings(None, {"VENDOR_SANDBOX_MODELS_DIR": str(tmp_path / "mine")})
     assert chosen.official_models_dir == tmp_path / "mine"
+
+
+@pytest.mark.parametrize(
+    "store",
+    ["sqlite", "memory", "redis://127.0.0.1:6379/0", "rediss://user:pw@redis.example:6380/3", "redis://r"],
+)
+def test_every_kind_of_store_is_accepted(store: str) -> None:
+    assert load_settings(None, {}, store=store).store == store
+
+
+def test_a_redis_password_never_shows_where_the_store_is_named() -> None:
+    from mockserver.store.redis.connection import describe_url
+
+    assert describe_url("redis://:secret@cache:6379/0") == "redis://:***@cache:6379/0"
+    assert describe_url("redis://user:secret@cache:6379/0") == "redis://user:***@cache:6379/0"
+    assert describe_url("redis://cache:6379/0") == "redis://cache:6379/0"

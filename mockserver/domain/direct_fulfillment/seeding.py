@@ -122,6 +122,14 @@ def _seed_history(
         track["invoiceNumber"] = f"INV-{order.number}"
 
 
+def arrivals_due(state: DfState, now: datetime) -> bool:
+    meta = state.store.get(*META)
+    if meta is None:
+        return False
+    elapsed = (now - parse_iso(meta["anchor"])).total_seconds()
+    return bool(due_slots(elapsed, ARRIVAL_INTERVAL, int(meta.get("arrivals", 0))))
+
+
 def arrivals(state: DfState, now: datetime) -> None:
     """The orders due since the last call, one per writable account per slot (never a SKU its warehouse
     reported at zero); every CANCEL_EVERY-th slot, Amazon cancels the account's previous arrival if NEW."""

@@ -7,7 +7,6 @@ versions go through it; `version` only decides the shape of an answer.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -44,6 +43,8 @@ from mockserver.store import Store
 from mockserver.store.df_orders import DfOrderTable
 
 SCENARIO = "df.scenario"
+# The lock of everything that changes the DF world, across every process sharing the store.
+LOCK = "df.world"
 # Submission kinds, by the operation that makes them.
 KINDS = {
     "submitAcknowledgement": "df.acknowledgement",
@@ -74,9 +75,8 @@ class DirectFulfillmentWorld:
         self.seed = seed
         self.seed_size = seed_size
         self.state = DfState(accounts, store, table, seed)
-        self._lock = threading.RLock()
         self.transactions = TransactionLog(
-            store, processing_delay, clock.now, collection=TRANSACTIONS, submissions=SUBMISSIONS
+            store, processing_delay, clock.now, collection=TRANSACTIONS, submissions=SUBMISSIONS, lock=LOCK
         )
         processors: dict[str, Any] = {
             "df.acknowledgement": acknowledgements.process_acknowledgements,
@@ -98,12 +98,20 @@ class DirectFulfillmentWorld:
 
     # Seeding ---------------------------------------------------------------------------------------
     def ensure_seeded(self, progress: Progress | None = None) -> None:
+        """Seed the world unless the store holds this one (seed and size); of several processes starting
+        together over one store, the first seeds and the others find it seeded."""
+        if self._seeded():
+            return
+        with self.store.lock(LOCK):
+            if not self._seeded():
+                self.seed_world(progress)
+
+    def _seeded(self) -> bool:
         meta = self.store.get(*META)
-        if meta is None or meta.get("seed") != self.seed or meta.get("size") != self.seed_size:
-            self.seed_world(progress)
+        return meta is not None and meta.get("seed") == self.seed and meta.get("size") == self.seed_size
 
     def seed_world(self, progress: Progress | None = None) -> None:
-        with self._lock:
+        with self.store.lock(LOCK):
             self.table.clear()
             self.state.reset()
             for account in self.accounts.accounts:
@@ -124,19 +132,30 @@ class DirectFulfillmentWorld:
 
     @contextmanager
     def paused(self) -> Iterator[None]:
-        """No submission is applied and the world is not brought up to the clock meanwhile (a snapshot)."""
-        with self._lock:
+        """No submission is decided and the world is not brought up to the clock meanwhile (a snapshot); in
+        every process sharing the store, since the world's lock is the store's."""
+        with self.store.lock(LOCK):
             yield
 
     def reload(self) -> None:
-        """The store was replaced under the world (a snapshot restored): read again what is kept in memory."""
-        with self._lock:
+        """The store was replaced under the world (a snapshot restored): queue again what is Processing, and
+        forget what this process remembers of the world."""
+        with self.store.lock(LOCK):
             self.transactions.reload()
-            self.state.reset()
+            self.forget_cached()
+
+    def forget_cached(self) -> None:
+        """What this process keeps of the world, read again from the store (another process restored a
+        snapshot)."""
+        self.state.reset()
+        self.transactions.forget_cached()
 
     # Time moving -----------------------------------------------------------------------------------
     def tick(self) -> None:
-        with self._lock:
+        """Bring the world up to the clock; what is due is read first, without the lock."""
+        if not (seeding.arrivals_due(self.state, self.clock.now()) or self.transactions.due()):
+            return
+        with self.store.lock(LOCK):
             seeding.arrivals(self.state, self.clock.now())
             self.transactions.settle()
 
@@ -151,9 +170,8 @@ class DirectFulfillmentWorld:
 
     # Submissions and their transactions ------------------------------------------------------------
     def submit(self, account: str, operation_id: str, body: Any) -> str:
-        with self._lock:
-            self.tick()
-            return self.transactions.submit(account, KINDS[operation_id], body)
+        self.tick()
+        return self.transactions.submit(account, KINDS[operation_id], body)
 
     def transaction_status(self, account: str, transaction_id: str, version: str) -> dict[str, Any]:
         self.tick()
@@ -167,12 +185,12 @@ class DirectFulfillmentWorld:
 
     # Shipping --------------------------------------------------------------------------------------
     def create_shipping_labels(self, account: str, number: str, body: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
+        with self.store.lock(LOCK):
             self.tick()
             return labels.create_shipping_labels(self.state, account, number, body, self.clock.now())
 
     def create_container_label(self, account: str, body: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
+        with self.store.lock(LOCK):
             self.tick()
             return labels.create_container_label(self.state, account, body, self.clock.now())
 
@@ -202,7 +220,7 @@ class DirectFulfillmentWorld:
 
     # Sandbox test data -----------------------------------------------------------------------------
     def generate_order_scenarios(self, account: str, body: dict[str, Any]) -> str:
-        with self._lock:
+        with self.store.lock(LOCK):
             self.tick()
             scenarios.check_request(self.state, account, body)
             # Each request is new test data, as in Amazon's sandbox: an identical one is no duplicate.

@@ -6,9 +6,8 @@ schedules owe are created, the reports whose processing time is over are decided
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -21,6 +20,8 @@ from mockserver.domain.reports.state import META, ReportsState
 from mockserver.store import Store
 from mockserver.store.df_orders import DfOrderTable
 from mockserver.store.purchase_orders import PurchaseOrderTable
+
+LOCK = "reports.world"
 
 
 class ReportsWorld:
@@ -40,27 +41,43 @@ class ReportsWorld:
         # The Retail and DF worlds brought up to the clock (receipts, arrivals) before a report reads them.
         self.worlds_up_to_date = worlds_up_to_date
         self.state = ReportsState(accounts, store, purchase_orders, df_orders, clock, seed, processing_time)
-        self._lock = threading.RLock()
+
+    def _locked(self) -> AbstractContextManager[None]:
+        """The Reports world's lock, the store's: one for every process sharing the store. Taken before the
+        Retail and DF worlds' (a report brings them up to the clock), never after."""
+        return self.state.store.lock(LOCK)
 
     # Seeding ---------------------------------------------------------------------------------------
     def ensure_seeded(self) -> None:
         """Reports belong to the world they were made from: a world seeded anew starts without any."""
+        if self._seeded():
+            return
+        with self._locked():
+            if not self._seeded():  # another process sharing the store may have done it meanwhile
+                self.reset()
+
+    def _seeded(self) -> bool:
         state = self.state
-        anchor = state.anchor().isoformat()
         meta = state.store.get(*META)
-        if meta is None or meta.get("seed") != state.seed or meta.get("anchor") != anchor:
-            self.reset()
+        anchor = state.anchor().isoformat()
+        return meta is not None and meta.get("seed") == state.seed and meta.get("anchor") == anchor
 
     def reset(self) -> None:
-        with self._lock:
+        with self._locked():
             self.state.reset()
             self.state.store.put(*META, {"seed": self.state.seed, "anchor": self.state.anchor().isoformat()})
 
     # Time moving -----------------------------------------------------------------------------------
     @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No report created or decided meanwhile (a snapshot)."""
+        with self._locked():
+            yield
+
+    @contextmanager
     def _up_to_date(self, account: str) -> Iterator[datetime]:
         """The account brought up to the clock: schedules run, reports due decided; yields the time."""
-        with self._lock:
+        with self._locked():
             self.worlds_up_to_date()
             now = self.clock.now()
             schedules.run_schedules(self.state, account, now)

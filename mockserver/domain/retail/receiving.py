@@ -42,6 +42,12 @@ def receipts(state: RetailState, now: datetime) -> None:
     state.store.put(*RECEIVING_DUE, {"next": earliest})
 
 
+def due(state: RetailState, now: datetime) -> bool:
+    """Whether a shipment confirmation is due to be received."""
+    upcoming = receiving_due(state).get("next")
+    return upcoming is not None and upcoming <= iso(now)
+
+
 def receiving_pending(state: RetailState, account: str) -> dict[str, str]:
     """The account's shipment confirmations still to be received, with the time each is due."""
     receiving_due(state)

@@ -8,14 +8,13 @@ start of each call, then the document module of the operation answers. The rules
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from mockserver.accounts import AccountDirectory, VendorAccount
-from mockserver.domain.clock import SandboxClock, iso
+from mockserver.domain.clock import SandboxClock, iso, parse_iso
 from mockserver.domain.retail import (
     acknowledgements,
     invoices,
@@ -37,12 +36,15 @@ from mockserver.domain.retail.state import (
     RetailState,
 )
 from mockserver.domain.retail.world import WorldBuilder
-from mockserver.domain.seeding import Progress, collector_held
+from mockserver.domain.seeding import Progress, collector_held, due_slots
 from mockserver.domain.transactions import TransactionLog
 from mockserver.store import Store
 from mockserver.store.purchase_orders import PurchaseOrderTable
 
 EXAMPLE_PURCHASE_ORDER = seeding.EXAMPLE_PURCHASE_ORDER
+# The lock of everything that changes the world (arrivals, receipts, transactions decided, seeding): held by
+# one thread of one process at a time, however many processes share the store.
+LOCK = "retail.world"
 
 
 class RetailWorld:
@@ -66,8 +68,7 @@ class RetailWorld:
         self.seed_size = seed_size
         self.arrival_interval = arrival_interval
         self.state = RetailState(accounts, store, table)
-        self._lock = threading.RLock()
-        self.transactions = TransactionLog(store, processing_delay, clock.now)
+        self.transactions = TransactionLog(store, processing_delay, clock.now, lock=LOCK)
         self.transactions.processors.update(
             {
                 "acknowledgement": self._process_acknowledgements,
@@ -77,15 +78,26 @@ class RetailWorld:
             }
         )
         self._builders: dict[str, WorldBuilder] = {}
+        # A lone process (a store no other process writes): the sandbox time before which no arrival or
+        # receipt is due, read from the store once and again only after something may have changed it.
+        self._quiet_until: str | None = None
 
     # Seeding ---------------------------------------------------------------------------------------
     def ensure_seeded(self, progress: Progress | None = None) -> None:
+        """Seed the world unless the store holds this one (seed and size); of several processes starting
+        together over one store, the first seeds and the others find it seeded."""
+        if self._seeded():
+            return
+        with self.store.lock(LOCK):
+            if not self._seeded():
+                self.seed_world(progress)
+
+    def _seeded(self) -> bool:
         meta = self.store.get(*META)
-        if meta is None or meta.get("seed") != self.seed or meta.get("size") != self.seed_size:
-            self.seed_world(progress)
+        return meta is not None and meta.get("seed") == self.seed and meta.get("size") == self.seed_size
 
     def seed_world(self, progress: Progress | None = None) -> None:
-        with self._lock:
+        with self.store.lock(LOCK):
             self.table.clear()
             for collection in (ASN, SHIPMENTS, INVOICES):
                 for account in self.accounts.accounts.values():
@@ -103,18 +115,46 @@ class RetailWorld:
                 {"seed": self.seed, "size": self.seed_size, "anchor": iso(anchor), "arrivals": 0, "last": {}},
             )
             self._builders.clear()
+            self._quiet_until = None
 
     def _cancel_item(self, po: StoredPurchaseOrder, sequence: str, at: str) -> None:
         seeding.cancel_item(po, sequence, at)
 
     # Time moving -----------------------------------------------------------------------------------
     def tick(self) -> None:
-        """Bring the world up to the clock: arrivals and changes of POs, warehouse receipts, transactions."""
-        with self._lock:
+        """Bring the world up to the clock: arrivals and changes of POs, warehouse receipts, transactions.
+        What is due is read first, without the lock: a call with nothing due waits for no other process."""
+        if not self._due(self.clock.now()):
+            return
+        with self.store.lock(LOCK):
             now = self.clock.now()
             seeding.arrivals(self.state, self.seed, self.arrival_interval, self._builder, now)
             receiving.receipts(self.state, now)
             self.transactions.settle()
+            self._quiet_until = None
+
+    def _due(self, now: datetime) -> bool:
+        if self.transactions.due():
+            return True
+        stamp = iso(now)
+        if self._quiet_until is not None and stamp < self._quiet_until:
+            return False
+        meta = self.store.get(*META)
+        upcoming: list[str] = []
+        if meta is not None:
+            anchor = parse_iso(meta["anchor"])
+            done = int(meta.get("arrivals", 0))
+            if due_slots((now - anchor).total_seconds(), self.arrival_interval, done):
+                return True
+            upcoming.append(iso(anchor + timedelta(seconds=(done + 1) * self.arrival_interval)))
+        receipt = receiving.receiving_due(self.state).get("next")
+        if receipt is not None:
+            if receipt <= stamp:
+                return True
+            upcoming.append(receipt)
+        if not self.store.shared and meta is not None:
+            self._quiet_until = min(upcoming)
+        return False
 
     def _builder(self, account: VendorAccount) -> WorldBuilder:
         builder = self._builders.get(account.name)
@@ -148,24 +188,27 @@ class RetailWorld:
 
     # Submissions -----------------------------------------------------------------------------------
     def submit(self, account: str, kind: str, body: Any) -> str:
-        with self._lock:
-            self.tick()
-            return self.transactions.submit(account, kind, body)
+        self.tick()
+        return self.transactions.submit(account, kind, body)
 
     def transaction_status(self, account: str, transaction_id: str) -> dict[str, Any]:
         self.tick()
         return self.transactions.status(account, transaction_id).to_payload()
 
     def _process_acknowledgements(self, account: str, body: Any, now: datetime) -> list[dict[str, str]]:
+        self._quiet_until = None  # a processor may index receipts: what is due is read again
         return acknowledgements.process_acknowledgements(self.state, account, body, now)
 
     def _confirm_shipments(self, account: str, body: Any, now: datetime) -> list[dict[str, str]]:
+        self._quiet_until = None
         return shipments.confirm_shipments(self.state, account, body, now)
 
     def _process_shipments(self, account: str, body: Any, now: datetime) -> list[dict[str, str]]:
+        self._quiet_until = None
         return shipments.process_shipments(self.state, account, body, now)
 
     def _process_invoices(self, account: str, body: Any, now: datetime) -> list[dict[str, str]]:
+        self._quiet_until = None
         return invoices.process_invoices(self.state, account, body, now)
 
     # Admin -----------------------------------------------------------------------------------------
@@ -174,15 +217,24 @@ class RetailWorld:
 
     @contextmanager
     def paused(self) -> Iterator[None]:
-        """No submission is applied and the world is not brought up to the clock meanwhile (a snapshot)."""
-        with self._lock:
+        """No submission is decided and the world is not brought up to the clock meanwhile (a snapshot); in
+        every process sharing the store, since the world's lock is the store's."""
+        with self.store.lock(LOCK):
             yield
 
     def reload(self) -> None:
-        """The store was replaced under the world (a snapshot restored): read again what is kept in memory."""
-        with self._lock:
+        """The store was replaced under the world (a snapshot restored): queue again what is Processing, and
+        forget what this process remembers of the world."""
+        with self.store.lock(LOCK):
             self.transactions.reload()
-            self._builders.clear()
+            self.forget_cached()
+
+    def forget_cached(self) -> None:
+        """What this process keeps of the world, read again from the store (another process restored a
+        snapshot)."""
+        self._builders.clear()
+        self._quiet_until = None
+        self.transactions.forget_cached()
 
     def catalogue(self, account: str) -> list[dict[str, Any]]:
         return self._builder(self.accounts.accounts[account]).catalogue()

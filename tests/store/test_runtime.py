@@ -1,0 +1,188 @@
+"""The runtime: what one process keeps in memory and several share (shared values, counters, usage-plan
+buckets with Amazon's semantics, the bounded journal), in memory, in SQLite beside the data directory
+and in Redis."""
+
+from __future__ import annotations
+
+import threading
+
+from mockserver.journal import JournalEntry, SharedJournal, decode_entry, encode_entry, entry_bytes
+from tests.store.conftest import Backend
+
+
+def _entry(status: int = 200, body: bytes | None = b'{"payload":{}}') -> JournalEntry:
+    return JournalEntry(
+        sequence=0,
+        time=1700000000.5,
+        request_id="req",
+        method="GET",
+        path="/vendor/orders/v1/purchaseOrders",
+        operation="vendorOrders.getPurchaseOrders",
+        operation_id="getPurchaseOrders",
+        account="acme-na",
+        application="demo-integration",
+        status=status,
+        latency_ms=1.25,
+        answered_by="stateful",
+        request_headers={"host": "x"},
+        query={"limit": ["10"]},
+        request_body=None,
+        response_body=body,
+        notes=["a note"],
+        violations=[{"rule": "r", "message": "m"}],
+        fault={"source": "rule"},
+    )
+
+
+def test_values_are_set_read_listed_and_deleted_by_prefix(backend: Backend) -> None:
+    runtime = backend.runtime
+    assert runtime.get_value("chaos.rules") is None
+    runtime.set_value("chaos.rules", [{"id": "a"}])
+    runtime.set_value("chaos.storm:getPurchaseOrders", {"rate": 1.0})
+    runtime.set_value("strict.enabled", True)
+    assert runtime.get_value("chaos.rules") == [{"id": "a"}]
+    assert runtime.values("chaos.") == {
+        "chaos.rules": [{"id": "a"}],
+        "chaos.storm:getPurchaseOrders": {"rate": 1.0},
+    }
+    runtime.delete_values("chaos.storm:")
+    assert runtime.values("chaos.") == {"chaos.rules": [{"id": "a"}]}
+    runtime.set_value("strict.enabled", None)
+    assert runtime.get_value("strict.enabled") is None
+
+
+def test_prefixes_are_literal_not_patterns(backend: Backend) -> None:
+    runtime = backend.runtime
+    runtime.set_value("a*b", 1)
+    runtime.set_value("axb", 2)
+    assert runtime.values("a*") == {"a*b": 1}
+
+
+def test_the_generation_changes_on_every_bump(backend: Backend) -> None:
+    runtime = backend.runtime
+    seen = {runtime.generation()}
+    for _ in range(3):
+        runtime.bump()
+        seen.add(runtime.generation())
+    assert len(seen) == 4
+    assert backend.reopen().runtime.generation() == runtime.generation()
+
+
+def test_counters_add_atomically_and_stop_at_a_limit(backend: Backend) -> None:
+    runtime = backend.runtime
+    other = backend.reopen().runtime
+    results: list[int | None] = []
+
+    def add(index: int) -> None:
+        for _ in range(10):
+            results.append((runtime if index % 2 else other).add("chaos:e:fired", below=25))
+
+    threads = [threading.Thread(target=add, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(value for value in results if value is not None) == list(range(1, 26))
+    assert results.count(None) == 15
+    assert runtime.counter("chaos:e:fired") == 25
+    assert runtime.add("chaos:e:matched", 3) == 3
+    runtime.clear_counters("chaos:e:")
+    assert runtime.counter("chaos:e:fired") == 0
+
+
+def test_a_bucket_spends_its_burst_then_refills_at_its_rate(backend: Backend) -> None:
+    runtime = backend.runtime
+    now = 1000.0
+    taken = [runtime.take("plan:op|acme|app", 2.0, 3, now, 3) for _ in range(5)]
+    assert taken == [True, True, True, False, False]
+    assert runtime.take("plan:op|acme|app", 2.0, 3, now + 0.49, 3) is False
+    assert runtime.take("plan:op|acme|app", 2.0, 3, now + 0.51, 3) is True
+    # Ten seconds later it is full again, never more than the burst.
+    assert [runtime.take("plan:op|acme|app", 2.0, 3, now + 10.0, 3) for _ in range(4)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+
+
+def test_a_throttled_call_spends_nothing(backend: Backend) -> None:
+    runtime = backend.runtime
+    assert runtime.take("plan:b", 1.0, 1, 0.0, 1) is True
+    # Refused again and again within the second: none of these may push the next token further away.
+    assert [runtime.take("plan:b", 1.0, 1, 0.1 * step, 1) for step in range(1, 10)] == [False] * 9
+    assert runtime.take("plan:b", 1.0, 1, 1.0, 1) is True
+
+
+def test_a_clock_going_back_refills_nothing(backend: Backend) -> None:
+    runtime = backend.runtime
+    assert runtime.take("plan:c", 1.0, 1, 100.0, 1) is True
+    assert runtime.take("plan:c", 1.0, 1, 50.0, 1) is False
+
+
+def test_a_storm_bucket_starts_empty(backend: Backend) -> None:
+    runtime = backend.runtime
+    assert runtime.take("storm:op|a|b", 2.0, 2, 10.0, 0.0) is False
+    assert runtime.take("storm:op|a|b", 2.0, 2, 10.6, 0.0) is True
+
+
+def test_one_bucket_for_every_process_sharing_the_runtime(backend: Backend) -> None:
+    runtimes = [backend.runtime, backend.reopen().runtime]
+    granted: list[bool] = []
+
+    def spend(index: int) -> None:
+        for _ in range(10):
+            granted.append(runtimes[index % 2].take("plan:shared", 0.001, 12, 500.0, 12))
+
+    threads = [threading.Thread(target=spend, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert granted.count(True) == 12
+
+
+def test_buckets_are_cleared_by_prefix(backend: Backend) -> None:
+    runtime = backend.runtime
+    runtime.take("plan:x", 1.0, 1, 0.0, 1)
+    runtime.take("storm:x", 1.0, 1, 0.0, 1)
+    runtime.clear_buckets("plan:")
+    assert runtime.take("plan:x", 1.0, 1, 0.0, 1) is True  # full again
+    assert runtime.take("storm:x", 1.0, 1, 0.0, 1) is False  # untouched
+
+
+def test_a_journal_record_round_trips(backend: Backend) -> None:
+    entry = _entry(body=b"\xff\xfe not UTF-8")
+    again = decode_entry(7, encode_entry(entry))
+    assert again.sequence == 7
+    assert again.response_body == b"\xff\xfe not UTF-8"
+    assert {**again.to_dict(), "sequence": 0} == {
+        **_entry(body=b"\xff\xfe not UTF-8").to_dict(),
+        "sequence": 0,
+    }
+
+
+def test_the_shared_journal_numbers_keeps_and_bounds_entries(backend: Backend) -> None:
+    journal = SharedJournal(backend.runtime, size=3)
+    other = SharedJournal(backend.reopen().runtime, size=3)
+    for status in (200, 201, 202, 203):
+        (journal if status % 2 else other).record(_entry(status))
+    entries = journal.entries()
+    assert [entry.status for entry in entries] == [201, 202, 203]
+    sequences = [entry.sequence for entry in entries]
+    assert sequences == sorted(sequences) and len(set(sequences)) == 3
+    assert len(journal) == 3
+    assert journal.bytes == 3 * entry_bytes(_entry())
+    assert [entry.status for entry in other.query(status=202)] == [202]
+    assert entries[0].to_dict()["response_body"] == {"payload": {}}
+    journal.clear()
+    assert len(other) == 0 and other.bytes == 0 and other.entries() == []
+
+
+def test_the_shared_journal_keeps_the_newest_entry_even_over_its_byte_budget(backend: Backend) -> None:
+    journal = SharedJournal(backend.runtime, size=100, max_bytes=3000)
+    journal.record(_entry(200))
+    journal.record(_entry(201, body=b"x" * 5000))
+    assert [entry.status for entry in journal.entries()] == [201]
+    journal.record(_entry(202))
+    assert [entry.status for entry in journal.entries()] == [202]
