@@ -636,6 +636,40 @@ def round_plan(duration: float, rounds: int, loader_kind: str) -> tuple[int, flo
     return rounds, seconds
 
 
+def load_interleaved(
+    servers: dict[str, tuple[Server, str]],
+    targets: Sequence[Target],
+    loader: Loader,
+    duration: float,
+    rounds: int,
+    warmup: float,
+    connections: int,
+) -> dict[str, dict[str, list[LoadResult]]]:
+    """Each operation, round after round, on each server in turn (rotating which goes first)."""
+    rounds, seconds = round_plan(duration, rounds, loader.kind)
+    results: dict[str, dict[str, list[LoadResult]]] = {name: {} for name in servers}
+    for target in targets:
+        if warmup > 0:
+            for server, token in servers.values():
+                python_load(server.port, target, request_headers(target, token), min(2, connections), warmup)
+        names = ", ".join(servers)
+        print(
+            f"  loading {target.operation}: {rounds} round(s) of {seconds:g} s on each of {names} ...",
+            file=sys.stderr,
+        )
+        for index in range(rounds):
+            order = list(servers.items())
+            shift = index % len(order)
+            for name, (server, token) in order[shift:] + order[:shift]:
+                cpu_before = process_cpu_seconds(server.process.pid)
+                result = loader.run(server.port, target, request_headers(target, token), seconds)
+                cpu_after = process_cpu_seconds(server.process.pid)
+                if cpu_before is not None and cpu_after is not None:
+                    result.server_cpu_s = round(cpu_after - cpu_before, 3)
+                results[name].setdefault(target.operation, []).append(result)
+    return results
+
+
 def _stat_fields(pid: int | str) -> list[str]:
     """The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses)."""
     return Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()

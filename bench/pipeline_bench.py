@@ -49,7 +49,6 @@ from harness import (  # noqa: E402
     TARGETS,
     BenchError,
     Loader,
-    LoadResult,
     Measurement,
     Probe,
     Server,
@@ -60,9 +59,8 @@ from harness import (  # noqa: E402
     access_token,
     compare,
     free_port,
+    load_interleaved,
     machine,
-    process_cpu_seconds,
-    python_load,
     request_headers,
     round_plan,
 )
@@ -236,39 +234,6 @@ def check_answers(name: str, port: int, token: str) -> dict[str, dict[str, Any]]
     return answers
 
 
-def load_interleaved(
-    servers: dict[str, tuple[Server, str]],
-    loader: Loader,
-    duration: float,
-    rounds: int,
-    warmup: float,
-    connections: int,
-) -> dict[str, dict[str, list[LoadResult]]]:
-    """Each operation, round after round, on each server in turn (rotating which goes first)."""
-    rounds, seconds = round_plan(duration, rounds, loader.kind)
-    results: dict[str, dict[str, list[LoadResult]]] = {name: {} for name in servers}
-    for target in TARGETS:
-        if warmup > 0:
-            for server, token in servers.values():
-                python_load(server.port, target, request_headers(target, token), min(2, connections), warmup)
-        names = ", ".join(servers)
-        print(
-            f"  loading {target.operation}: {rounds} round(s) of {seconds:g} s on each of {names} ...",
-            file=sys.stderr,
-        )
-        for index in range(rounds):
-            order = list(servers.items())
-            shift = index % len(order)
-            for name, (server, token) in order[shift:] + order[:shift]:
-                cpu_before = process_cpu_seconds(server.process.pid)
-                result = loader.run(server.port, target, request_headers(target, token), seconds)
-                cpu_after = process_cpu_seconds(server.process.pid)
-                if cpu_before is not None and cpu_after is not None:
-                    result.server_cpu_s = round(cpu_after - cpu_before, 3)
-                results[name].setdefault(target.operation, []).append(result)
-    return results
-
-
 def measure_startup(
     name: str, command_for: Callable[[int], list[str]], probe: Probe, runs: int, scratch: Path
 ) -> StartupResult:
@@ -427,7 +392,13 @@ def run(options: Options) -> dict[str, Any]:
                 servers["wiremock"] = (server, "x")
                 wiremock.version = Path(wiremock.path).stem
             results = load_interleaved(
-                servers, loader, options.duration, options.rounds, options.warmup, options.connections
+                servers,
+                TARGETS,
+                loader,
+                options.duration,
+                options.rounds,
+                options.warmup,
+                options.connections,
             )
         finally:
             for server in reversed(started):

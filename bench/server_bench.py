@@ -36,17 +36,14 @@ from harness import (  # noqa: E402
     TARGETS,
     BenchError,
     Loader,
-    LoadResult,
     Measurement,
     Server,
     _stop_all,
     _terminate,
     access_token,
     free_port,
+    load_interleaved,
     machine,
-    process_cpu_seconds,
-    python_load,
-    request_headers,
     round_plan,
 )
 
@@ -107,23 +104,9 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
                 server.start()
                 servers[candidate] = (server, access_token(port))
             rounds, seconds = round_plan(arguments.duration, arguments.rounds, loader.kind)
-            results: dict[str, dict[str, list[LoadResult]]] = {name: {} for name in servers}
-            for target in TARGETS:
-                for server, token in servers.values():
-                    python_load(server.port, target, request_headers(target, token), 2, 1.0)
-                print(
-                    f"  loading {target.operation}: {rounds} round(s) of {seconds:g} s ...", file=sys.stderr
-                )
-                for index in range(rounds):
-                    order = list(servers.items())
-                    shift = index % len(order)
-                    for name, (server, token) in order[shift:] + order[:shift]:
-                        before = process_cpu_seconds(server.process.pid)
-                        result = loader.run(server.port, target, request_headers(target, token), seconds)
-                        after = process_cpu_seconds(server.process.pid)
-                        if before is not None and after is not None:
-                            result.server_cpu_s = round(after - before, 3)
-                        results[name].setdefault(target.operation, []).append(result)
+            results = load_interleaved(
+                servers, TARGETS, loader, arguments.duration, arguments.rounds, 1.0, arguments.connections
+            )
             description = loader.description
         finally:
             for server, _ in servers.values():

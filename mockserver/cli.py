@@ -222,7 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, default=None, help="processes serving over the shared store (default 1)"
     )
-    serve.add_argument("--threads", type=int, default=None, help="threads per process (default 2)")
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="Python threads per process (default 1; more keep a latency fault from holding up others)",
+    )
     serve.add_argument(
         "--fsync",
         action="store_true",

@@ -1,13 +1,13 @@
 """Serving on a production WSGI server, never on Werkzeug's development server.
 
 `serve` runs granian (a Rust HTTP server with a WSGI interface): N worker processes (`--workers`), each
-with two Python threads by default (`--threads`), over the shared store. Measured on the same app, data
+with one Python thread by default (`--threads`), over the shared store. Measured on the same app, data
 directory and requests (bench/server_bench.py), granian serves 1.7 to 2.3 times what waitress's eight
-threads do at half the CPU per request. 1, 2 or 4 threads per process served about as many requests within
-the noise of a shared machine, 4 with a worse p99 latency (threads waiting for the GIL); a second thread
-keeps a latency or trickle fault, which holds its thread while it sleeps, from holding up every other
-client of the process. Waitress still serves the emulator that tests and the pytest plugin
-run in a thread (`bind`, `testing/server.py`): granian needs a process of its own.
+threads do at half the CPU per request, and one thread per process serves about 1.7 times what two do (two
+threads of a process hand the GIL back and forth around granian's own work). A latency or trickle fault
+holds its thread while it sleeps: with one thread, the process's other clients wait with it (`--threads`
+gives them threads of their own, at that cost). Waitress still serves the emulator that tests and the
+pytest plugin run in a thread (`bind`, `testing/server.py`): granian needs a process of its own.
 
 Everything that can be wrong with the setup is found before any work is done: the port and the data
 directory are checked before the world is seeded, and each problem is one line naming what to fix.

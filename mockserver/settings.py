@@ -81,7 +81,7 @@ class Settings:
     journal_bytes: int = 32 * 1024 * 1024
     # Serving
     workers: int = 1
-    threads: int = 2  # Python threads per process: see server.py
+    threads: int = 1  # Python threads per process: see server.py
     admin_token: str | None = None  # required as a bearer token on /_sandbox/ when set
     snapshots_dir: Path | None = None  # saved worlds (`snapshot save NAME`); None: data_dir/snapshots
     # Where the emulator's own URLs (report documents) point, e.g. http://localhost:8000 behind Docker;

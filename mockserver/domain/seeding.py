@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -62,3 +62,15 @@ def due_slots(elapsed_seconds: float, interval: float, done: int) -> range:
     if due <= done:
         return range(0)
     return range(max(done, due - ARRIVAL_CATCH_UP) + 1, due + 1)
+
+
+def seed_once(
+    lock: AbstractContextManager[None], seeded: Callable[[], bool], seed: Callable[[], None]
+) -> None:
+    """Seed unless the store holds this world already: of several processes starting together over one
+    store, the first (under the world's lock) seeds and the others find it seeded."""
+    if seeded():
+        return
+    with lock:
+        if not seeded():
+            seed()

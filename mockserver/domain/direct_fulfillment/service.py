@@ -37,7 +37,7 @@ from mockserver.domain.direct_fulfillment.state import (
     DfState,
 )
 from mockserver.domain.errors import NotFound
-from mockserver.domain.seeding import Progress, collector_held
+from mockserver.domain.seeding import Progress, collector_held, seed_once
 from mockserver.domain.transactions import Processor, TransactionLog
 from mockserver.store import Store
 from mockserver.store.df_orders import DfOrderTable
@@ -98,13 +98,8 @@ class DirectFulfillmentWorld:
 
     # Seeding ---------------------------------------------------------------------------------------
     def ensure_seeded(self, progress: Progress | None = None) -> None:
-        """Seed the world unless the store holds this one (seed and size); of several processes starting
-        together over one store, the first seeds and the others find it seeded."""
-        if self._seeded():
-            return
-        with self.store.lock(LOCK):
-            if not self._seeded():
-                self.seed_world(progress)
+        """Seed the world unless the store holds this one (seed and size)."""
+        seed_once(self.store.lock(LOCK), self._seeded, lambda: self.seed_world(progress))
 
     def _seeded(self) -> bool:
         meta = self.store.get(*META)

@@ -17,6 +17,7 @@ from mockserver.domain.clock import SandboxClock
 from mockserver.domain.reports import documents, reports, schedules
 from mockserver.domain.reports.specification import accept_request
 from mockserver.domain.reports.state import META, ReportsState
+from mockserver.domain.seeding import seed_once
 from mockserver.store import Store
 from mockserver.store.df_orders import DfOrderTable
 from mockserver.store.purchase_orders import PurchaseOrderTable
@@ -50,11 +51,7 @@ class ReportsWorld:
     # Seeding ---------------------------------------------------------------------------------------
     def ensure_seeded(self) -> None:
         """Reports belong to the world they were made from: a world seeded anew starts without any."""
-        if self._seeded():
-            return
-        with self._locked():
-            if not self._seeded():  # another process sharing the store may have done it meanwhile
-                self.reset()
+        seed_once(self._locked(), self._seeded, self.reset)
 
     def _seeded(self) -> bool:
         state = self.state

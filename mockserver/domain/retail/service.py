@@ -36,7 +36,7 @@ from mockserver.domain.retail.state import (
     RetailState,
 )
 from mockserver.domain.retail.world import WorldBuilder
-from mockserver.domain.seeding import Progress, collector_held, due_slots
+from mockserver.domain.seeding import Progress, collector_held, due_slots, seed_once
 from mockserver.domain.transactions import TransactionLog
 from mockserver.store import Store
 from mockserver.store.purchase_orders import PurchaseOrderTable
@@ -84,13 +84,8 @@ class RetailWorld:
 
     # Seeding ---------------------------------------------------------------------------------------
     def ensure_seeded(self, progress: Progress | None = None) -> None:
-        """Seed the world unless the store holds this one (seed and size); of several processes starting
-        together over one store, the first seeds and the others find it seeded."""
-        if self._seeded():
-            return
-        with self.store.lock(LOCK):
-            if not self._seeded():
-                self.seed_world(progress)
+        """Seed the world unless the store holds this one (seed and size)."""
+        seed_once(self.store.lock(LOCK), self._seeded, lambda: self.seed_world(progress))
 
     def _seeded(self) -> bool:
         meta = self.store.get(*META)
