@@ -14,6 +14,8 @@ what the inspector reads, as JSON anyone can read.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, jsonify, request
@@ -80,6 +82,17 @@ def create_world_blueprint(sandbox: Sandbox) -> Blueprint:
     def known(account: str) -> bool:
         return account in sandbox.accounts.accounts
 
+    def of_known_account(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+        """A view of one account's world: 404 for an account the emulator does not have."""
+
+        @functools.wraps(view)
+        def checked(account: str, **arguments: str) -> ResponseReturnValue:
+            if not known(account):
+                return _not_found(f"No account {account}.")
+            return view(account, **arguments)
+
+        return checked
+
     @blueprint.get("/accounts")
     def accounts() -> ResponseReturnValue:
         return jsonify({"accounts": sandbox.accounts.describe()})
@@ -89,15 +102,13 @@ def create_world_blueprint(sandbox: Sandbox) -> Blueprint:
         return jsonify({"families": rule_books()})
 
     @blueprint.get("/world/<account>")
+    @of_known_account
     def summary(account: str) -> ResponseReturnValue:
-        if not known(account):
-            return _not_found(f"No account {account}.")
         return jsonify(world_view.world_summary(sandbox, account))
 
     @blueprint.get("/world/<account>/purchase-orders")
+    @of_known_account
     def purchase_orders(account: str) -> ResponseReturnValue:
-        if not known(account):
-            return _not_found(f"No account {account}.")
         state = _choice("state", world_view.PO_STATES)
         return jsonify(world_view.purchase_order_page(sandbox, account, state, _limit(), _after()))
 
@@ -109,9 +120,8 @@ def create_world_blueprint(sandbox: Sandbox) -> Blueprint:
         return jsonify(found)
 
     @blueprint.get("/world/<account>/transactions")
+    @of_known_account
     def transactions(account: str) -> ResponseReturnValue:
-        if not known(account):
-            return _not_found(f"No account {account}.")
         family = _choice("family", ("retail", "direct_fulfillment"))
         status = _choice("status", ("Processing", "Success", "Failure"))
         limit = _limit()
@@ -132,21 +142,18 @@ def create_world_blueprint(sandbox: Sandbox) -> Blueprint:
         return jsonify(found)
 
     @blueprint.get("/world/<account>/shipments")
+    @of_known_account
     def shipments(account: str) -> ResponseReturnValue:
-        if not known(account):
-            return _not_found(f"No account {account}.")
         return jsonify(world_view.shipments(sandbox, account, _limit()))
 
     @blueprint.get("/world/<account>/invoices")
+    @of_known_account
     def invoices(account: str) -> ResponseReturnValue:
-        if not known(account):
-            return _not_found(f"No account {account}.")
         return jsonify({"invoices": world_view.invoices(sandbox, account, _limit())})
 
     @blueprint.get("/world/<account>/df-orders")
+    @of_known_account
     def df_orders(account: str) -> ResponseReturnValue:
-        if not known(account):
-            return _not_found(f"No account {account}.")
         status = _choice("status", world_view.DF_STATUSES)
         return jsonify(world_view.df_order_page(sandbox, account, status, _limit(), _after()))
 
@@ -158,9 +165,8 @@ def create_world_blueprint(sandbox: Sandbox) -> Blueprint:
         return jsonify(found)
 
     @blueprint.get("/world/<account>/collections/<collection>")
+    @of_known_account
     def collection(account: str, collection: str) -> ResponseReturnValue:
-        if not known(account):
-            return _not_found(f"No account {account}.")
         documents = world_view.collection_documents(sandbox, account, collection, _limit())
         return jsonify({"collection": collection, "documents": documents})
 

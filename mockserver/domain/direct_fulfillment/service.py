@@ -7,8 +7,6 @@ versions go through it; `version` only decides the shape of an answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +37,7 @@ from mockserver.domain.direct_fulfillment.state import (
 from mockserver.domain.errors import NotFound
 from mockserver.domain.seeding import Progress, collector_held, seed_once
 from mockserver.domain.transactions import Processor, TransactionLog
+from mockserver.domain.world import LockedWorld
 from mockserver.store import Store
 from mockserver.store.df_orders import DfOrderTable
 
@@ -56,7 +55,9 @@ KINDS = {
 }
 
 
-class DirectFulfillmentWorld:
+class DirectFulfillmentWorld(LockedWorld):
+    lock_name = LOCK
+
     def __init__(
         self,
         accounts: AccountDirectory,
@@ -125,25 +126,8 @@ class DirectFulfillmentWorld:
     def reset(self) -> None:
         self.seed_world()
 
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """No submission is decided and the world is not brought up to the clock meanwhile (a snapshot); in
-        every process sharing the store, since the world's lock is the store's."""
-        with self.store.lock(LOCK):
-            yield
-
-    def reload(self) -> None:
-        """The store was replaced under the world (a snapshot restored): queue again what is Processing, and
-        forget what this process remembers of the world."""
-        with self.store.lock(LOCK):
-            self.transactions.reload()
-            self.forget_cached()
-
-    def forget_cached(self) -> None:
-        """What this process keeps of the world, read again from the store (another process restored a
-        snapshot)."""
+    def _forget_kept(self) -> None:
         self.state.reset()
-        self.transactions.forget_cached()
 
     # Time moving -----------------------------------------------------------------------------------
     def tick(self) -> None:

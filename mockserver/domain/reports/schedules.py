@@ -22,7 +22,7 @@ from mockserver.domain.reports import periods
 from mockserver.domain.reports import reports as report_log
 from mockserver.domain.reports.demand import number
 from mockserver.domain.reports.report_types import HOURS, PERIOD, REAL_TIME_TRAFFIC, REPORT_TYPES
-from mockserver.domain.reports.specification import check_marketplaces
+from mockserver.domain.reports.specification import type_and_marketplaces
 from mockserver.domain.reports.state import SCHEDULES, ReportsState
 from mockserver.ids import unique_id
 
@@ -65,14 +65,7 @@ def _collection(account: str) -> str:
 
 
 def create_schedule(state: ReportsState, account: str, body: dict[str, Any], now: datetime) -> str:
-    report_type = str(body.get("reportType") or "")
-    if report_type not in REPORT_TYPES:
-        raise InvalidInput(
-            f"The emulator serves the vendor report types: {', '.join(REPORT_TYPES)}.",
-            f"Invalid Report Type {report_type}",
-        )
-    marketplaces = [str(item) for item in body.get("marketplaceIds") or []]
-    check_marketplaces(state.account(account), marketplaces)
+    report_type, marketplaces = type_and_marketplaces(state.account(account), body)
     period = str(body.get("period"))
     period_step(period)
     next_time = now

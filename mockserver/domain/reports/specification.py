@@ -46,8 +46,8 @@ def _time(text: str, what: str) -> datetime:
         raise InvalidInput(f"{what}: {text!r} is not an ISO 8601 date-time") from None
 
 
-def accept_request(account: VendorAccount, body: dict[str, Any]) -> dict[str, Any]:
-    """The request as stored with the report, or 400 for what Amazon refuses at once."""
+def type_and_marketplaces(account: VendorAccount, body: dict[str, Any]) -> tuple[str, list[str]]:
+    """A report's (or a schedule's) type and marketplaces, or 400 as Amazon answers a wrong one at once."""
     report_type = str(body.get("reportType") or "")
     if report_type not in REPORT_TYPES:
         raise InvalidInput(
@@ -56,6 +56,12 @@ def accept_request(account: VendorAccount, body: dict[str, Any]) -> dict[str, An
         )
     marketplaces = [str(item) for item in body.get("marketplaceIds") or []]
     check_marketplaces(account, marketplaces)
+    return report_type, marketplaces
+
+
+def accept_request(account: VendorAccount, body: dict[str, Any]) -> dict[str, Any]:
+    """The request as stored with the report, or 400 for what Amazon refuses at once."""
+    report_type, marketplaces = type_and_marketplaces(account, body)
     request: dict[str, Any] = {"reportType": report_type, "marketplaceIds": marketplaces}
     options = body.get("reportOptions")
     if isinstance(options, dict):

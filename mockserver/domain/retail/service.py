@@ -8,8 +8,6 @@ start of each call, then the document module of the operation answers. The rules
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +36,7 @@ from mockserver.domain.retail.state import (
 from mockserver.domain.retail.world import WorldBuilder
 from mockserver.domain.seeding import Progress, collector_held, due_slots, seed_once
 from mockserver.domain.transactions import TransactionLog
+from mockserver.domain.world import LockedWorld
 from mockserver.store import Store
 from mockserver.store.purchase_orders import PurchaseOrderTable
 
@@ -47,7 +46,9 @@ EXAMPLE_PURCHASE_ORDER = seeding.EXAMPLE_PURCHASE_ORDER
 LOCK = "retail.world"
 
 
-class RetailWorld:
+class RetailWorld(LockedWorld):
+    lock_name = LOCK
+
     def __init__(
         self,
         accounts: AccountDirectory,
@@ -210,26 +211,9 @@ class RetailWorld:
     def reset(self) -> None:
         self.seed_world()
 
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """No submission is decided and the world is not brought up to the clock meanwhile (a snapshot); in
-        every process sharing the store, since the world's lock is the store's."""
-        with self.store.lock(LOCK):
-            yield
-
-    def reload(self) -> None:
-        """The store was replaced under the world (a snapshot restored): queue again what is Processing, and
-        forget what this process remembers of the world."""
-        with self.store.lock(LOCK):
-            self.transactions.reload()
-            self.forget_cached()
-
-    def forget_cached(self) -> None:
-        """What this process keeps of the world, read again from the store (another process restored a
-        snapshot)."""
+    def _forget_kept(self) -> None:
         self._builders.clear()
         self._quiet_until = None
-        self.transactions.forget_cached()
 
     def catalogue(self, account: str) -> list[dict[str, Any]]:
         return self._builder(self.accounts.accounts[account]).catalogue()
