@@ -17,6 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,14 +32,19 @@ log = logging.getLogger(__name__)
 
 COLLECTION = "vendor.transactions"
 SUBMISSIONS = "vendor.submissions"
-# Transactions decided by one call at most: under a stream of submissions, each call decides a few of those
-# due instead of one call deciding a second's worth (hundreds) while its client waits. A status read of a
-# transaction due decides every one before it, in order, whatever their number.
-SETTLE_BATCH = 32
-# Calls decide the transactions due once the earliest has waited this long past its delay, so that a stream
-# of submissions is decided SETTLE_BATCH at a time (one SQLite transaction), not one per call: under load that
-# was a third of the emulator's time. Reading a transaction's status decides it as soon as it is due.
+# Transactions decided by one call at most: under a stream of calls, each decides a few of those due instead
+# of one call deciding a second's worth (hundreds) while its client, and every request queued behind it,
+# waits. A status read of a transaction due decides every one before it, in order, whatever their number.
+SETTLE_BATCH = 8
+# Calls other than submissions decide the transactions due once the earliest has waited this long past its
+# delay, so that they are decided a batch per SQLite transaction, not one per call.
 SETTLE_LAG = 0.05
+# A submission decides up to this many of the transactions due (the oldest) in its own write, before it is
+# recorded: a stream of submissions is decided as it arrives, about one decision per submission with no
+# commit of its own, and a backlog (after a pause) is worked off a few per call, never in one long call.
+# Not on a remote store (Redis), where the lock a decision needs is round trips of its own on every
+# submission: there calls decide SETTLE_BATCH at a time, as other calls do.
+DECIDE_WITH_SUBMISSION = 4
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,9 @@ class TransactionLog:
         self.processing_delay = processing_delay
         self.clock = clock
         self.lock = lock or collection
+        # What a submission decides by default (see DECIDE_WITH_SUBMISSION); the world's calls leave
+        # deciding to the submission where it does (`decides_with_submissions`).
+        self.decides_with_submissions = not store.remote
         self.queue = f"{collection}.processing"
         self.processors: dict[str, Processor] = {}
         # Called with (kind, "Success" | "Failure") as each transaction is decided (the metrics count here).
@@ -115,15 +124,31 @@ class TransactionLog:
                     self.store.put(*marker, {"version": 1})
         self._earliest = self.store.next_due(self.queue)
 
-    def submit(self, account: str, kind: str, body: Any, *, deduplicate: bool = True) -> str:
+    def submit(
+        self,
+        account: str,
+        kind: str,
+        body: Any,
+        *,
+        deduplicate: bool = True,
+        decide: int | None = None,
+    ) -> str:
         """Record a submission (durably) and return its transactionId; the caller answers 202. With
-        `deduplicate`, a body identical to an earlier submission of the kind fails as its duplicate."""
+        `deduplicate`, a body identical to an earlier submission of the kind fails as its duplicate. Up to
+        `decide` transactions due (by default DECIDE_WITH_SUBMISSION, none on a remote store) are decided
+        first, in the same write (under the log's lock)."""
         now = self.clock()
         transaction_id = f"{now:%Y%m%d%H%M%S}-{unique_id()}"
         duplicate_of = None
         fingerprint = _fingerprint(account, kind, body) if deduplicate else None
-        # One write where the store can (SQLite): the duplicate check, the queue and the transaction.
-        with self.store.batch():
+        if decide is None:
+            decide = DECIDE_WITH_SUBMISSION if self.decides_with_submissions else 0
+        deciding = decide > 0 and self.due(lag=0.0)
+        # One write where the store can (SQLite): the decisions, the duplicate check, the queue and the
+        # transaction. The lock is taken before the write, in the order settle() takes them.
+        with self.store.lock(self.lock) if deciding else nullcontext(), self.store.batch():
+            if deciding:
+                self._decide_due(decide)
             if fingerprint is not None:
                 record = {"transaction_id": transaction_id}
                 if not self.store.put_if_absent(self.submissions, fingerprint, record):
@@ -146,6 +171,8 @@ class TransactionLog:
                     "duplicate_of": duplicate_of,
                 },
             )
+            if deciding:
+                self._earliest = self.store.next_due(self.queue)
         if self._earliest is None or submitted_at < self._earliest:
             self._earliest = submitted_at
         return transaction_id
@@ -165,16 +192,23 @@ class TransactionLog:
             left = limit
             while left is None or left > 0:
                 batch = 500 if left is None else min(left, 500)
-                members = self.store.due(self.queue, horizon, limit=batch)
                 with self.store.batch():  # decided together: one write where the store can (SQLite)
-                    for transaction_id in members:
-                        self._settle_one(transaction_id)
-                        self.store.unschedule(self.queue, transaction_id)
+                    decided = self._decide_due(batch, horizon)
                 if left is not None:
-                    left -= len(members)
-                if len(members) < batch:
+                    left -= decided
+                if decided < batch:
                     break
             self._earliest = self.store.next_due(self.queue)
+
+    def _decide_due(self, limit: int, horizon: float | None = None) -> int:
+        """Decide the oldest due (at most `limit`), in the caller's write, under the log's lock."""
+        if horizon is None:
+            horizon = time.time() - self.processing_delay
+        members = self.store.due(self.queue, horizon, limit=limit)
+        for transaction_id in members:
+            self._settle_one(transaction_id)
+            self.store.unschedule(self.queue, transaction_id)
+        return len(members)
 
     def forget_cached(self) -> None:
         """Read the queue's head again (another process replaced the store's contents)."""

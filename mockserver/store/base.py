@@ -72,6 +72,12 @@ class Store(Protocol):
         """Whether other processes may use this store at the same time (Redis; SQLite under --workers)."""
         ...
 
+    @property
+    def remote(self) -> bool:
+        """Whether each call is a round trip to a server (Redis), and a lock one more: work done under a
+        lock is then better batched than spread over many calls."""
+        ...
+
     def batch(self) -> AbstractContextManager[Any]:
         """Writes in the block (to the store and its file's tables) are committed together where the store
         can (SQLite: one transaction, and one write to its log); elsewhere each applies at once."""

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from mockserver.store.base import copy_document
 from mockserver.store.bulk import BackgroundCheckpoint, DecodedDocuments, ahead, encode_document, sync_log
+from mockserver.store.checkpoints import BACKSTOP_PAGES
 from mockserver.store.integrity import database_path, probe_database
 from mockserver.store.sqlite import database
 
@@ -560,7 +561,7 @@ class SqlitePurchaseOrderTable:
             finally:
                 if loading:
                     connection.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'NORMAL'}")
-                    connection.execute("PRAGMA wal_autocheckpoint=1000")
+                    connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
                     connection.execute("PRAGMA cache_size=-2000")
             if bulk:
                 sync_log(self.path)

@@ -12,6 +12,7 @@ from typing import Any
 
 from mockserver import wire
 from mockserver.store.base import Document, decode_stored
+from mockserver.store.checkpoints import BACKSTOP_PAGES, Checkpointer
 from mockserver.store.integrity import probe_database
 from mockserver.store.locks import FileLocks, database_write_lock
 
@@ -48,6 +49,8 @@ def connect(path: Path, fsync: bool) -> sqlite3.Connection:
     connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     connection.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
     connection.execute("PRAGMA busy_timeout=30000")
+    # The log is copied into the file by a thread of its own (checkpoints.py); this is the backstop.
+    connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
     return connection
 
 
@@ -64,6 +67,7 @@ class Database:
         self.fsync = fsync
         self.lock = database_write_lock(path)
         self._local = threading.local()
+        self._checkpointer = Checkpointer(path, fsync, self.lock)
 
     def connection(self) -> sqlite3.Connection:
         local = self._local.__dict__
@@ -87,12 +91,15 @@ class Database:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+        self._checkpointer.wrote()
 
     def close(self) -> None:
-        """Close this thread's connection (the next use opens another)."""
+        """Close this thread's connection (the next use opens another), and end the checkpoint thread (the
+        next write starts another): `serve` closes the store before it forks its workers."""
         connection = self._local.__dict__.pop("connection", None)
         if connection is not None:
             connection.close()
+        self._checkpointer.stop()
 
 
 _databases: dict[str, Database] = {}
@@ -112,6 +119,8 @@ def database(path: Path, fsync: bool = False) -> Database:
 
 
 class SqliteStore:
+    remote = False
+
     def __init__(self, path: Path, *, shared: bool = False, fsync: bool = False) -> None:
         self.path = path
         self.shared = shared

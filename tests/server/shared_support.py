@@ -29,6 +29,16 @@ class Served:
     url: str
     process: subprocess.Popen[str]
 
+    def workers_up(self, count: int, timeout: float = 15.0) -> list[int]:
+        """The worker processes once there are `count` (the first one ready announces the server, while
+        granian may still be forking the others)."""
+        deadline = time.monotonic() + timeout
+        found = self.workers()
+        while len(found) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+            found = self.workers()
+        return found
+
     def workers(self) -> list[int]:
         """The worker processes of this `serve` (granian forks them from it)."""
         found = []

@@ -171,7 +171,7 @@ def test_workers_meter_one_usage_plan_and_keep_one_journal(tmp_path: Path, kind:
     with serving(
         "--store", store, "--workers", "2", "--rate-scale", "0.03", *COMMON, data_dir=tmp_path
     ) as served:
-        assert len(served.workers()) == 2
+        assert len(served.workers_up(2)) == 2
         token = session_for(served.url).headers["x-amz-access-token"]
         requests.delete(f"{served.url}/_sandbox/journal", timeout=10)
         statuses: list[int] = []
@@ -307,7 +307,8 @@ def test_nothing_answered_202_is_lost_when_a_worker_is_killed_mid_submission(
     with serving(*arguments, "--processing-delay", "0.5", data_dir=tmp_path) as served:
         session = session_for(served.url)
         orders = _new_orders(session, served.url, limit=20)
-        before = set(served.workers())
+        before = set(served.workers_up(2))
+        assert len(before) == 2
         accepted, _ = _submit_under_load(served, orders, kill_after=1.0)
         assert len(accepted) > 20
         # The killed worker was replaced; the emulator still answers.

@@ -130,13 +130,15 @@ class DirectFulfillmentWorld(LockedWorld):
         self.state.reset()
 
     # Time moving -----------------------------------------------------------------------------------
-    def tick(self) -> None:
-        """Bring the world up to the clock; what is due is read first, without the lock."""
-        if not (seeding.arrivals_due(self.state, self.clock.now()) or self.transactions.due()):
+    def tick(self, settle: bool = True) -> None:
+        """Bring the world up to the clock (`settle`: a submission decides the transactions due itself, in
+        its own write); what is due is read first, without the lock."""
+        if not (seeding.arrivals_due(self.state, self.clock.now()) or (settle and self.transactions.due())):
             return
         with self.store.lock(LOCK):
             seeding.arrivals(self.state, self.clock.now())
-            self.transactions.settle()
+            if settle:
+                self.transactions.settle()
 
     # Orders ----------------------------------------------------------------------------------------
     def get_orders(self, account: str, query: dict[str, Any], version: str) -> dict[str, Any]:
@@ -149,7 +151,7 @@ class DirectFulfillmentWorld(LockedWorld):
 
     # Submissions and their transactions ------------------------------------------------------------
     def submit(self, account: str, operation_id: str, body: Any) -> str:
-        self.tick()
+        self.tick(settle=not self.transactions.decides_with_submissions)
         return self.transactions.submit(account, KINDS[operation_id], body)
 
     def transaction_status(self, account: str, transaction_id: str, version: str) -> dict[str, Any]:
@@ -200,7 +202,7 @@ class DirectFulfillmentWorld(LockedWorld):
     # Sandbox test data -----------------------------------------------------------------------------
     def generate_order_scenarios(self, account: str, body: dict[str, Any]) -> str:
         with self.store.lock(LOCK):
-            self.tick()
+            self.tick(settle=not self.transactions.decides_with_submissions)
             scenarios.check_request(self.state, account, body)
             # Each request is new test data, as in Amazon's sandbox: an identical one is no duplicate.
             return self.transactions.submit(account, SCENARIO, body, deduplicate=False)

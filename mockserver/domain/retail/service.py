@@ -117,20 +117,22 @@ class RetailWorld(LockedWorld):
         seeding.cancel_item(po, sequence, at)
 
     # Time moving -----------------------------------------------------------------------------------
-    def tick(self) -> None:
-        """Bring the world up to the clock: arrivals and changes of POs, warehouse receipts, transactions.
-        What is due is read first, without the lock: a call with nothing due waits for no other process."""
-        if not self._due(self.clock.now()):
+    def tick(self, settle: bool = True) -> None:
+        """Bring the world up to the clock: arrivals and changes of POs, warehouse receipts, transactions
+        (`settle`: a submission decides those due itself, in its own write). What is due is read first,
+        without the lock: a call with nothing due waits for no other process."""
+        if not self._due(self.clock.now(), settle):
             return
         with self.store.lock(LOCK):
             now = self.clock.now()
             seeding.arrivals(self.state, self.seed, self.arrival_interval, self._builder, now)
             receiving.receipts(self.state, now)
-            self.transactions.settle()
+            if settle:
+                self.transactions.settle()
             self._quiet_until = None
 
-    def _due(self, now: datetime) -> bool:
-        if self.transactions.due():
+    def _due(self, now: datetime, settle: bool = True) -> bool:
+        if settle and self.transactions.due():
             return True
         stamp = iso(now)
         if self._quiet_until is not None and stamp < self._quiet_until:
@@ -184,7 +186,7 @@ class RetailWorld(LockedWorld):
 
     # Submissions -----------------------------------------------------------------------------------
     def submit(self, account: str, kind: str, body: Any) -> str:
-        self.tick()
+        self.tick(settle=not self.transactions.decides_with_submissions)
         return self.transactions.submit(account, kind, body)
 
     def transaction_status(self, account: str, transaction_id: str) -> dict[str, Any]:

@@ -73,6 +73,7 @@ def redis_problem(redis_client: Any, url: str) -> str | None:
 
 class RedisStore:
     shared = True
+    remote = True
 
     def __init__(self, url: str) -> None:
         self.url = url

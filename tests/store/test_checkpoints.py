@@ -1,0 +1,79 @@
+"""The SQLite store's checkpoint thread: what is written reaches the database file without a request doing
+the copying, the log stays bounded under a stream of writes, and the thread ends when writes stop."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from mockserver.store import checkpoints
+from mockserver.store.sqlite import SqliteStore
+
+BODY = {"text": "x" * 2000}
+
+
+def checkpoint_threads(path: Path) -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == f"checkpoint {path.name}"]
+
+
+def wait_until(condition: object, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return bool(condition())  # type: ignore[operator]
+
+
+def rows_in_database_file(path: Path, scratch: Path) -> int:
+    """The documents the database file holds by itself, without its log (what a checkpoint copied)."""
+    alone = scratch / "alone.sqlite3"
+    shutil.copyfile(path, alone)
+    connection = sqlite3.connect(alone)
+    try:
+        return int(connection.execute("SELECT COUNT(*) FROM documents WHERE collection='c'").fetchone()[0])
+    except sqlite3.OperationalError:  # not even the table is in the file yet
+        return -1
+    finally:
+        connection.close()
+
+
+def test_writes_reach_the_database_file_and_the_thread_ends_when_they_stop(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = SqliteStore(path)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    try:
+        for index in range(200):
+            store.put("c", f"k{index:05d}", BODY)
+        assert checkpoint_threads(path), "a write starts the checkpoint thread"
+        # No request copied the log (its own automatic checkpoint is thousands of pages away): the thread did.
+        assert wait_until(lambda: rows_in_database_file(path, scratch) == 200)
+        assert wait_until(lambda: not checkpoint_threads(path), timeout=checkpoints.IDLE_SECONDS + 10)
+        store.put("c", "later", BODY)
+        assert checkpoint_threads(path), "the next write starts another"
+        assert wait_until(lambda: rows_in_database_file(path, scratch) == 201)
+    finally:
+        store.close()
+
+
+def test_the_log_stays_bounded_under_a_stream_of_writes(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = SqliteStore(path)
+    log = path.with_name(path.name + "-wal")
+    page = 4096
+    try:
+        # Each document is about three pages of log: twenty-four times the pages after which the thread
+        # restarts the log, all of which the log would hold without it.
+        written = 8 * checkpoints.RESTART_PAGES
+        for index in range(written):
+            store.put("c", f"k{index:06d}", BODY)
+            if index % 50 == 0:
+                time.sleep(0.001)  # a stream, not one burst: room for the thread to be scheduled
+        assert log.stat().st_size < written * page, "the log restarted instead of holding every write"
+        assert store.get("c", f"k{written - 1:06d}") == BODY
+    finally:
+        store.close()
