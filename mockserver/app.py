@@ -48,6 +48,7 @@ from mockserver.journal import Journal, SharedJournal
 from mockserver.lwa.blueprint import create_lwa_blueprint
 from mockserver.lwa.tokens import TokenService
 from mockserver.metrics import SandboxMetrics
+from mockserver.pipeline.direct_answer import DirectAnswer
 from mockserver.pipeline.errors import SpApiError, internal_failure, method_not_allowed, not_found
 from mockserver.pipeline.faults import FaultStage, wrap_lwa_view
 from mockserver.pipeline.gateway import Gateway, HandlerResult
@@ -492,8 +493,9 @@ class SpApiDispatch:
         if path.startswith(self.flask_prefixes):
             return self.flask_app(environ, start_response)
         request = Request(environ)
+        response: WSGIApplication | DirectAnswer
         try:
-            response = self.gateway(request)
+            response = self.gateway.wsgi(request)
         except Exception:  # the gateway answers its own failures; this is the last line of defence
             log.exception("internal failure on %s %s", request.method, request.path)
             response = _json_error(internal_failure())

@@ -299,6 +299,7 @@ def serve(settings: Settings, reset: bool = False) -> int:
     # the collector's sight (its full collections no longer walk it while requests wait), and the pages the
     # workers share stay shared.
     gc.freeze()
+    gc.enable()  # off while starting (cli.py): on in the workers
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     lines = startup_lines(settings, f"http://{host}:{port}", sandbox.accounts.describe())
     multiprocessing.set_start_method("fork", force=True)  # the workers inherit the app; nothing is pickled

@@ -20,6 +20,7 @@ from mockserver.ids import unique_id
 from mockserver.journal import Journal, JournalEntry, redact
 from mockserver.pipeline import errors
 from mockserver.pipeline.auth import TOKEN_HEADER, Principal, TokenLookup, authenticate
+from mockserver.pipeline.direct_answer import DirectAnswer, direct_answer
 from mockserver.pipeline.faults import FaultStage
 from mockserver.pipeline.host import EndpointChoice, endpoint_for_host
 from mockserver.pipeline.response_check import ResponseCheckPolicy
@@ -119,6 +120,16 @@ class Gateway:
         self.sync = sync  # several processes: read what another one changed, before anything else
 
     def __call__(self, request: Request) -> Response:
+        answer = self._answer(request, direct=False)
+        assert isinstance(answer, Response)
+        return answer
+
+    def wsgi(self, request: Request) -> Response | DirectAnswer:
+        """The answer as a WSGI application: written straight to the server where Werkzeug's Response would
+        add nothing (`direct_answer.py`), else that Response."""
+        return self._answer(request, direct=True)
+
+    def _answer(self, request: Request, direct: bool) -> Response | DirectAnswer:
         exchange = Exchange(request_id=unique_id(), started=time.perf_counter())
         try:
             if self.sync is not None:
@@ -132,7 +143,7 @@ class Gateway:
                 self.internal_failure_seen(error)
             failure = errors.internal_failure()
             result = HandlerResult(failure.status, failure.body(), "error:internal")
-        return self._respond(request, exchange, result)
+        return self._respond(request, exchange, result, direct)
 
     def _run(self, request: Request, exchange: Exchange) -> HandlerResult:
         endpoint = endpoint_for_host(request.headers.get("Host", ""), self.default_mode)
@@ -201,7 +212,9 @@ class Gateway:
             raise errors.unmatched_static_case()
         return answer
 
-    def _respond(self, request: Request, exchange: Exchange, result: HandlerResult) -> Response:
+    def _respond(
+        self, request: Request, exchange: Exchange, result: HandlerResult, direct: bool = False
+    ) -> Response | DirectAnswer:
         strict = self.strict
         if (
             strict is not None
@@ -242,6 +255,16 @@ class Gateway:
         if body is None:
             payload = result.payload
             body = b"" if payload is None else wire.dumps(payload)
+        if direct and exchange.fault is None:
+            answered = {
+                **{name: value if isinstance(value, str) else str(value) for name, value in headers.items()},
+                "Content-Type": JSON_CONTENT_TYPE,
+                "Content-Length": str(len(body)),
+            }
+            answer = direct_answer(result.status, answered, body)
+            if answer is not None:
+                self._record(request, exchange, result, body, answered)
+                return answer
         response = Response(body, status=result.status, headers=headers, content_type=JSON_CONTENT_TYPE)
         if self.faults is not None and exchange.fault is not None:
             response = self.faults.damage(request, exchange, response)

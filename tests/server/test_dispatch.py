@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,3 +108,65 @@ def test_a_conforming_answer_carries_no_note(own_emulator: RunningEmulator) -> N
     entries = requests.get(f"{own_emulator.base_url}/_sandbox/journal", timeout=10).json()["entries"]
     entry = next(item for item in entries if item["request_id"] == request_id)
     assert entry["notes"] == []
+
+
+def _served(app: object, environ: dict[str, object]) -> tuple[str, list[tuple[str, str]], bytes]:
+    captured: list[object] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> None:
+        captured[:] = [status, headers]
+
+    body = b"".join(app(environ, start_response))  # type: ignore[operator]
+    return str(captured[0]), list(captured[1]), body  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "with_token", "status"),
+    [
+        ("GET", f"{PURCHASE_ORDERS}?limit=2", b"", True, 200),
+        ("HEAD", f"{PURCHASE_ORDERS}?limit=2", b"", True, 405),
+        ("POST", "/vendor/orders/v1/acknowledgements", b'{"acknowledgements": []}', True, 202),
+        ("POST", "/vendor/orders/v1/acknowledgements", b'{"acknowledgements": "none"}', True, 400),
+        ("POST", "/vendor/orders/v1/acknowledgements", b"{not json", True, 400),
+        ("GET", PURCHASE_ORDERS, b"", False, 403),
+        ("GET", "/vendor/orders/v1/nothing-here", b"", False, 404),
+        ("DELETE", PURCHASE_ORDERS, b"", True, 405),
+    ],
+)
+def test_a_direct_answer_is_what_werkzeugs_response_sends(
+    emulator: RunningEmulator, method: str, path: str, body: bytes, with_token: bool, status: int
+) -> None:
+    """The SP-API shortcut writes answers straight to the server: the same status line, headers (in order)
+    and body as the Response the gateway builds for Flask's catch-all, but for the request id."""
+    from io import BytesIO
+
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from tests.server.cli_support import accounts, token_for
+
+    account = next(item for item in accounts() if item["name"] == "acme-na")
+    headers = {"Content-Type": "application/json"}
+    if with_token:
+        headers["x-amz-access-token"] = token_for(emulator.base_url, account)
+
+    def environ() -> dict[str, object]:
+        built = EnvironBuilder(path=path, method=method, data=body, headers=headers).get_environ()
+        built["wsgi.input"] = BytesIO(body)
+        return built
+
+    direct = _served(emulator.app.wsgi_app, environ())
+    gateway = emulator.sandbox.gateway
+    through_response = _served(gateway(Request(environ())), environ())
+    assert direct[0] == through_response[0]
+    assert int(direct[0].split()[0]) == status
+
+    def comparable(served: tuple[str, list[tuple[str, str]], bytes]) -> tuple[object, ...]:
+        names = [name for name, _ in served[1]]
+        values = [value for name, value in served[1] if name != "x-amzn-RequestId"]
+        # Ids are new on every call (the request's, a transaction's): the rest is compared byte for byte.
+        return names, values, re.sub(rb"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", b"<id>", served[2])
+
+    assert comparable(direct) == comparable(through_response)
+    if method == "HEAD":
+        assert direct[2] == b""

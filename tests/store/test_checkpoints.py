@@ -35,7 +35,7 @@ def rows_in_database_file(path: Path, scratch: Path) -> int:
     connection = sqlite3.connect(alone)
     try:
         return int(connection.execute("SELECT COUNT(*) FROM documents WHERE collection='c'").fetchone()[0])
-    except sqlite3.OperationalError:  # not even the table is in the file yet
+    except sqlite3.DatabaseError:  # not even the table is in the file yet, or copied mid-checkpoint
         return -1
     finally:
         connection.close()
