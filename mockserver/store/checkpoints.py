@@ -17,6 +17,7 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,11 @@ BACKSTOP_PAGES = 20000
 class Checkpointer:
     """The checkpoint thread of one database file in this process (`Database` starts it after a write)."""
 
-    def __init__(self, path: Path, fsync: bool, write_lock: AbstractContextManager[Any]) -> None:
+    def __init__(
+        self, path: Path, connect: Callable[[], sqlite3.Connection], write_lock: AbstractContextManager[Any]
+    ) -> None:
         self.path = path
-        self.fsync = fsync
+        self.connect = connect  # as the file's other connections are opened (its safety level among them)
         self.write_lock = write_lock
         self._guard = threading.Lock()
         self._running_in = -1  # the pid whose thread runs (a forked process has none of its parent's threads)
@@ -70,13 +73,12 @@ class Checkpointer:
 
     def _run(self, stop: threading.Event) -> None:
         try:
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            connection = self.connect()
         except sqlite3.Error as error:
             log.warning("no checkpoint thread for %s: %s", self.path, error)
             self._stopped()
             return
         try:
-            connection.execute(f"PRAGMA synchronous={'FULL' if self.fsync else 'NORMAL'}")
             self._copy_while_written(connection, stop)
         finally:
             connection.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -67,7 +68,7 @@ class Database:
         self.fsync = fsync
         self.lock = database_write_lock(path)
         self._local = threading.local()
-        self._checkpointer = Checkpointer(path, fsync, self.lock)
+        self._checkpointer = Checkpointer(path, functools.partial(connect, path, fsync), self.lock)
 
     def connection(self) -> sqlite3.Connection:
         local = self._local.__dict__
