@@ -197,3 +197,33 @@ def test_a_purchase_order_shows_its_documents_and_history(
     assert "Acknowledged" in page.inner_text("#record-body h2")
     assert page.locator("#record-body a[href*='/transactions/']").count() >= 1
     screenshot(page, "purchase-order", full_page=True)
+
+
+def test_an_answer_arriving_late_does_not_replace_the_chosen_filter(
+    page: Any, guarded: RunningEmulator
+) -> None:
+    """The world page loads every state and, if the state is chosen at once, both answers are in flight:
+    the first one's answer, held here until the second has been shown, must not replace its rows."""
+    session = guarded.session()
+    order = retail_support.new_purchase_order(guarded, session)
+    ack = retail_support.acknowledgement(order)
+    assert retail_support.submit(guarded, session, retail_support.ACK, ack)["status"] == "Success"
+    held: list[Any] = []
+
+    def hold_the_unfiltered(route: Any) -> None:
+        if "state=" in route.request.url:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/world/*/purchase-orders?*", hold_the_unfiltered)
+    page.click("#nav-world")
+    while not held:
+        page.wait_for_timeout(20)
+    page.select_option("#po-state", "Acknowledged")
+    page.locator(f"#po-rows tr[data-number='{order['purchaseOrderNumber']}']").wait_for()
+    with page.expect_response(lambda answer: answer.request == held[0].request):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # the page's script handles the late answer
+    states = page.locator("#po-rows tr td:nth-child(2)").all_inner_texts()
+    assert states and set(states) == {"Acknowledged"}, states

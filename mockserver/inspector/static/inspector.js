@@ -364,10 +364,12 @@ async function worldPage() {
       el("td", {}, badge(order.status)), el("td", { class: "mono" }, order.created), el("td", {}, order.ship_from),
       el("td", { class: "num" }, order.items), el("td", {}, order.ship_method), el("td", {}, order.packing_slip ? "yes" : ""),
       el("td", {}, order.customer_invoice ? "yes" : "")), 8);
+  const latestTransactions = latestAnswer();
   const transactions = async () => {
     const status = $("#tx-status").value;
     try {
-      const found = await get(`/world/${who}/transactions?limit=100${status ? `&status=${status}` : ""}`);
+      const found = await latestTransactions(get(`/world/${who}/transactions?limit=100${status ? `&status=${status}` : ""}`));
+      if (!found) return;
       setRows($("#tx-rows"), found.transactions.map((item) => el("tr", { "data-status": item.status },
         el("td", { class: "mono" }, el("a", { href: uiLink(`/world/${account()}/transactions/${encodeURIComponent(item.transaction_id)}`) }, item.submitted || "?")),
         el("td", {}, item.family), el("td", {}, item.kind), el("td", {}, outcomeBadge(item.status)),
@@ -397,14 +399,27 @@ async function worldPage() {
   } catch (error) { showError(error.message); }
 }
 
+// Answers may arrive out of order (the first load and a filter changed at once): only the answer to the
+// latest request may fill a table, or the rows would belong to a filter no longer chosen.
+function latestAnswer() {
+  let issued = 0;
+  return async (answer) => {
+    const mine = ++issued;
+    const found = await answer;
+    return mine === issued ? found : null;
+  };
+}
+
 function pagedTable(bodySelector, moreSelector, filterSelector, path, key, row, columns) {
   const body = $(bodySelector);
   const more = $(moreSelector);
   const filter = $(filterSelector);
   let next = null;
+  const latest = latestAnswer();
   async function load(fresh) {
     try {
-      const found = await get(path(filter.value, fresh ? null : next));
+      const found = await latest(get(path(filter.value, fresh ? null : next)));
+      if (!found) return;
       const rows = found[key].map(row);
       if (fresh) setRows(body, rows, "None.", columns); else body.append(...rows);
       next = found.next;
