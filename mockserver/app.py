@@ -22,7 +22,6 @@ from mockserver import wire
 from mockserver.accounts import AccountDirectory, load_accounts
 from mockserver.chaos.engine import ChaosEngine
 from mockserver.chaos.plan import load_plan, resolve_plan
-from mockserver.contracts.generate import generate_response
 from mockserver.contracts.loader import ContractError
 from mockserver.contracts.model import Operation
 from mockserver.contracts.registry import OperationRegistry
@@ -56,7 +55,6 @@ from mockserver.pipeline.host import endpoint_for_host
 from mockserver.pipeline.strict import StrictChecker
 from mockserver.pipeline.throttle import Throttle
 from mockserver.pipeline.validate import NO_BODY, RequestValidator
-from mockserver.sandbox import static_cases
 from mockserver.settings import Settings, load_settings
 from mockserver.store import Runtime, Store, open_runtime, open_store
 from mockserver.store.base import StoreCorruption
@@ -261,6 +259,8 @@ class Sandbox:
         """The same generated answer for an operation every time: generated, serialised and checked once."""
         cached = self._generated_answers.get(operation.name)
         if cached is None:
+            from mockserver.contracts.generate import generate_response  # with the first generated answer
+
             status = operation.success_status
             payload = generate_response(operation, status, seed=self.settings.seed)
             body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
@@ -272,6 +272,8 @@ class Sandbox:
     def _static_answer(
         self, operation: Operation, flask_request: Request, path: dict[str, str], body: Any
     ) -> HandlerResult | None:
+        from mockserver.sandbox import static_cases  # with the first call in static mode
+
         case = static_cases.match_static_case(
             operation,
             static_cases.StaticRequest(

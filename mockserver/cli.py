@@ -176,15 +176,22 @@ def _health(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from mockserver.contracts.fetch import DEFAULT_MODELS_URL
-
+def build_parser(only_serve: bool = False) -> argparse.ArgumentParser:
+    """The command line's parser. `only_serve` leaves out every command but `serve`, whose parser is the
+    same either way: the others' modules (report policies, snapshots, the toolkit) are a few percent of the
+    server's start-up, and nothing `serve` parses needs them."""
     parser = argparse.ArgumentParser(
         prog="vendor-sandbox", description="Local emulator of Amazon's Selling Partner API Vendor APIs."
     )
     parser.add_argument("--version", action="version", version=f"vendor-sandbox {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_serve_command(commands)
+    if not only_serve:
+        _add_other_commands(commands)
+    return parser
 
+
+def _add_serve_command(commands: Any) -> None:
     serve = commands.add_parser("serve", help="run the emulator")
     serve.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000; 0 picks a free one)")
@@ -254,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
 
+
+def _add_other_commands(commands: Any) -> None:
+    from mockserver.contracts.fetch import DEFAULT_MODELS_URL
+    from mockserver.snapshot_commands import add_snapshot_commands
+    from mockserver.toolkit_cli import add_toolkit_commands
+
     accounts = commands.add_parser("accounts", help="list the demo accounts and their credentials")
     accounts.add_argument("--json", action="store_true", help="print a JSON list")
     accounts.add_argument("--data-dir", default=None, help="accepted and ignored: credentials are fixed")
@@ -286,16 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
         "default ~/.cache/vendor-sandbox/official-models), where serve and the pytest plugin look",
     )
     fetch.set_defaults(handler=_contracts_fetch)
-    from mockserver.snapshot_commands import add_snapshot_commands
-    from mockserver.toolkit_cli import add_toolkit_commands
-
     add_snapshot_commands(commands)
     add_toolkit_commands(commands)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    given = sys.argv[1:] if argv is None else argv
+    parser = build_parser(only_serve=given[:1] == ["serve"])
     arguments = parser.parse_args(argv)
     return int(arguments.handler(arguments) or 0)
 

@@ -4,8 +4,8 @@ refuses them (an expired, altered or unsigned URL is 403, an unknown document 40
 
 from __future__ import annotations
 
+from html import escape as _escape
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, request
 
@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from mockserver.app import Sandbox
 
 
+def _xml_text(value: str) -> str:
+    """Text as an XML element holds it (what xml.sax.saxutils.escape does, without importing XML)."""
+    return _escape(value, quote=False)
+
+
 def create_downloads_blueprint(sandbox: Sandbox) -> Blueprint:
     blueprint = Blueprint("documents", __name__, url_prefix=PATH_PREFIX.rstrip("/"))
 
@@ -24,10 +29,10 @@ def create_downloads_blueprint(sandbox: Sandbox) -> Blueprint:
         request_id = unique_id().replace("-", "")[:16].upper()
         found = sandbox.reports.download(document_id, request.args.to_dict())
         if found.status != 200:
-            fields = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in found.details)
+            fields = "".join(f"<{name}>{_xml_text(value)}</{name}>" for name, value in found.details)
             body = (
                 '<?xml version="1.0" encoding="UTF-8"?>\n'
-                f"<Error><Code>{found.code}</Code><Message>{escape(found.message)}</Message>{fields}"
+                f"<Error><Code>{found.code}</Code><Message>{_xml_text(found.message)}</Message>{fields}"
                 f"<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>"
             )
             return Response(

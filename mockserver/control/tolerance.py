@@ -13,13 +13,6 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from mockserver.chaos.tolerance import (
-    TolerancePolicy,
-    TolerancePolicyError,
-    junit_xml,
-    render_text,
-    tolerance_report,
-)
 from mockserver.control.inputs import REPORT_FILTERS, journal_window, report_answer
 
 if TYPE_CHECKING:
@@ -31,6 +24,15 @@ def create_tolerance_blueprint(sandbox: Sandbox) -> Blueprint:
 
     @blueprint.get("/report/tolerance")
     def tolerance() -> ResponseReturnValue:
+        # Imported when a report is asked for: the checks and their XML are not the server's start-up's.
+        from mockserver.chaos.tolerance import (
+            TolerancePolicy,
+            TolerancePolicyError,
+            junit_xml,
+            render_text,
+            tolerance_report,
+        )
+
         arguments = request.args
         try:
             policy = TolerancePolicy.from_mapping(

@@ -25,8 +25,10 @@ The LWA token endpoint gets the same actions through `wrap_lwa_view`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -48,11 +50,6 @@ from mockserver.pipeline import errors
 from mockserver.pipeline.auth import TOKEN_HEADER
 from mockserver.pipeline.throttle import UsagePlan
 
-try:  # the exception waitress treats as "client gone": it closes the socket and writes nothing more
-    from waitress.channel import ClientDisconnected as _ConnectionDropped
-except ImportError:  # pragma: no cover - waitress is a dependency
-    _ConnectionDropped = ConnectionAbortedError
-
 if TYPE_CHECKING:
     from mockserver.pipeline.gateway import HandlerResult
 
@@ -65,8 +62,25 @@ DRIFT_HEADER = "x-vendor-sandbox-drift"  # the drift actions that changed this a
 JOURNAL_CHANGES_LIMIT = 200  # changes kept per drift in the journal (the count is always exact)
 
 
-class ConnectionDropped(_ConnectionDropped):
+class ConnectionDropped(ConnectionAbortedError):
     """Raised from a response body to make the server close the connection."""
+
+
+@functools.cache
+def _dropped_under_waitress(client_disconnected: type[Exception]) -> type[ConnectionDropped]:
+    """ConnectionDropped that is also waitress's "client gone", on which it closes the socket and writes
+    nothing more (on any other exception it sends a 500 page)."""
+    return type("ConnectionDropped", (ConnectionDropped, client_disconnected), {})
+
+
+def _connection_dropped(message: str) -> ConnectionDropped:
+    """The exception that drops the connection on the server in use. Where waitress serves, it has imported
+    its channel; `serve` (granian) never imports waitress, which would add 6 ms to its start-up."""
+    channel = sys.modules.get("waitress.channel")
+    client_disconnected = getattr(channel, "ClientDisconnected", None)
+    if client_disconnected is None:
+        return ConnectionDropped(message)
+    return _dropped_under_waitress(client_disconnected)(message)
 
 
 def _sleep(seconds: float) -> None:
@@ -230,7 +244,7 @@ def _wake_server(request: Request) -> Callable[[], None]:
 def _dropped(prefix: bytes = b"") -> Iterator[bytes]:
     if prefix:
         yield prefix
-    raise ConnectionDropped("connection dropped by a fault rule")
+    raise _connection_dropped("connection dropped by a fault rule")
 
 
 def _trickled(

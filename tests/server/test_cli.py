@@ -9,8 +9,10 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -150,6 +152,53 @@ def test_startup_is_quick(tmp_path: Path) -> None:
     with serving("--data-dir", str(tmp_path)) as base_url:
         assert requests.get(f"{base_url}/_sandbox/health", timeout=10).status_code == 200
     assert time.monotonic() - started < 60
+
+
+def test_serve_parses_as_the_whole_command_line_does() -> None:
+    """`serve` is parsed without the other commands' parsers: its help, its defaults and its errors are
+    the same as the whole command line's."""
+    from mockserver.cli import build_parser
+
+    def serve_parser(only_serve: bool) -> Any:
+        commands = next(action for action in build_parser(only_serve)._actions if action.dest == "command")
+        return commands.choices["serve"]
+
+    whole, alone = serve_parser(False), serve_parser(True)
+    assert alone.format_help() == whole.format_help()
+    assert "--no-rate-limits" in alone.format_help()
+    arguments = ["serve", "--port", "0", "--workers", "2", "--no-rate-limits"]
+    assert vars(build_parser(True).parse_args(arguments)) == vars(build_parser().parse_args(arguments))
+    assert "report" in build_parser()._actions[-1].choices
+    assert "report" not in build_parser(True)._actions[-1].choices
+
+
+def test_serve_starts_without_importing_what_only_other_commands_and_calls_use() -> None:
+    """What `serve` imports before its first answer is most of its start-up: the report builders, the
+    retry and tolerance reports, XML and waitress wait until a call or another command needs them."""
+    script = (
+        "import sys\n"
+        "from mockserver.cli import build_parser\n"
+        "import mockserver.app, mockserver.server\n"
+        "build_parser(only_serve=True).parse_args(['serve'])\n"
+        "print(' '.join(sorted(name for name in sys.modules if name.startswith(("
+        "'mockserver.domain.reports.processing', 'mockserver.chaos.verdict', "
+        "'mockserver.chaos.tolerance', 'mockserver.contracts.generate', 'xml.', 'waitress')))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPOSITORY
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == []
+    assert (
+        "mockserver.chaos.verdict"
+        in subprocess.run(
+            [sys.executable, "-c", script.replace("only_serve=True", "only_serve=False")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPOSITORY,
+        ).stdout.split()
+    )
 
 
 def _serve_fails(*arguments: str, env: dict[str, str] | None = None) -> str:

@@ -22,7 +22,7 @@ from mockserver.domain.reports.real_time import (
     build_real_time_sales,
     build_real_time_traffic,
 )
-from mockserver.domain.reports.rules import ReportRuleError
+from mockserver.domain.reports.rules import CANCELLED, DONE, FATAL, ReportRuleError
 from mockserver.domain.reports.sales import build_sales
 from mockserver.domain.reports.specification import resolve
 from mockserver.domain.reports.state import ReportsState
@@ -40,10 +40,6 @@ BUILDERS: dict[str, Builder] = {
     types.COUPONS.name: build_coupons,
     types.PROMOTIONS.name: build_promotions,
 }
-
-DONE = "DONE"
-FATAL = "FATAL"
-CANCELLED = "CANCELLED"
 
 
 @dataclass(frozen=True)

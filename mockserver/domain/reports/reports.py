@@ -9,16 +9,19 @@ and its document are then stored, and read back unchanged ever after.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.domain.clock import parse_iso
 from mockserver.domain.errors import InvalidInput, NotFound
 from mockserver.domain.paging import encode_token, invalid_next_token, listing_state
 from mockserver.domain.reports.demand import number
 from mockserver.domain.reports.documents import DOCUMENTS, delete_document, document_id, store_document
-from mockserver.domain.reports.processing import CANCELLED, DONE, FATAL, Batch, produce
+from mockserver.domain.reports.rules import CANCELLED, DONE, FATAL
 from mockserver.domain.reports.state import PENDING, REPORTS, ReportsState
 from mockserver.ids import unique_id
+
+if TYPE_CHECKING:
+    from mockserver.domain.reports.processing import Batch
 
 IN_QUEUE = "IN_QUEUE"
 IN_PROGRESS = "IN_PROGRESS"
@@ -26,6 +29,14 @@ RETENTION = timedelta(days=90)  # "Reports are retained for a maximum of 90 days
 DEFAULT_PAGE_SIZE = 10
 _LISTING = "reports"
 _FILTERS = ("reportTypes", "processingStatuses", "marketplaceIds", "pageSize", "createdSince", "createdUntil")
+
+
+def _batch(state: ReportsState, account: str) -> Batch:
+    """What the reports decided in one call share. The report builders are imported with the first call
+    that may decide a report, not with the server: they are a tenth of its start-up's imports."""
+    from mockserver.domain.reports.processing import Batch
+
+    return Batch(state, account)
 
 
 def amazon_time(timestamp: float) -> str:
@@ -89,7 +100,7 @@ def settle(state: ReportsState, account: str, now: float) -> None:
     if not due:
         return
     collection = _collection(account)
-    batch = Batch(state, account)
+    batch = _batch(state, account)
     for _, report_id in due:
         record = state.store.get(collection, report_id)
         if record is not None and record["status"] == IN_QUEUE:
@@ -102,6 +113,8 @@ def _decide(state: ReportsState, account: str, record: dict[str, Any], batch: Ba
     """Process a report whose time is over and store it with its outcome (and its document)."""
     report_id = record["reportId"]
     created = datetime.fromtimestamp(int(record["created"]), UTC)
+    from mockserver.domain.reports.processing import produce
+
     outcome = produce(state, account, record["request"], created, batch)
     record["status"] = outcome.status
     record["processed"] = True
@@ -172,7 +185,7 @@ def get(state: ReportsState, account: str, report_id: str, now: float) -> dict[s
         if record is not None:
             _forget(state, account, record)
         raise NotFound(f"No report {report_id}.", "Report not found.")
-    return view(_overdue(state, account, record, now, Batch(state, account)), now)
+    return view(_overdue(state, account, record, now, _batch(state, account)), now)
 
 
 def cancel(state: ReportsState, account: str, report_id: str, now: float) -> None:
@@ -180,7 +193,7 @@ def cancel(state: ReportsState, account: str, report_id: str, now: float) -> Non
     record = state.store.get(collection, report_id)
     if record is None or _expired(record, now):
         raise NotFound(f"No report {report_id}.", "Report not found.")
-    record = _overdue(state, account, record, now, Batch(state, account))
+    record = _overdue(state, account, record, now, _batch(state, account))
     status = status_at(record, now)
     if status != IN_QUEUE:
         raise InvalidInput(
@@ -240,7 +253,7 @@ def list_reports(state: ReportsState, account: str, query: dict[str, Any], now: 
             "size": int(query.get("pageSize") or DEFAULT_PAGE_SIZE),
         }
     matches: list[tuple[float, str, dict[str, Any]]] = []
-    batch = Batch(state, account)
+    batch = _batch(state, account)
     for key, scanned in state.store.scan(_collection(account)):
         if _expired(scanned, now):
             _forget(state, account, scanned)

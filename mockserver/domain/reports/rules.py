@@ -12,6 +12,7 @@ from __future__ import annotations
 from mockserver.domain.rules import Rule, RuleBook
 
 INVALID_INPUT = "InvalidInput"
+DONE = "DONE"  # with FATAL and CANCELLED, the statuses a processed report ends in
 FATAL = "FATAL"
 CANCELLED = "CANCELLED"
 
