@@ -111,10 +111,10 @@ def settle(state: ReportsState, account: str, now: float) -> None:
 
 def _decide(state: ReportsState, account: str, record: dict[str, Any], batch: Batch) -> dict[str, Any]:
     """Process a report whose time is over and store it with its outcome (and its document)."""
+    from mockserver.domain.reports.processing import produce  # loaded by `_batch` already
+
     report_id = record["reportId"]
     created = datetime.fromtimestamp(int(record["created"]), UTC)
-    from mockserver.domain.reports.processing import produce
-
     outcome = produce(state, account, record["request"], created, batch)
     record["status"] = outcome.status
     record["processed"] = True
