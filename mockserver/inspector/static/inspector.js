@@ -119,16 +119,28 @@ function header() {
       window.location.href = url.toString();
     });
   }
+  // The clock shown is the latest known: a read still in flight when a newer clock arrives (the page's own
+  // change, or a later read) is dropped, or the header and the clock page would go back in time.
+  let issued = 0;
+  const show = (clock) => {
+    $("#header-clock").textContent = `${clock.now}${clock.frozen ? " (frozen)" : ""}`;
+    document.dispatchEvent(new CustomEvent("sandbox-clock", { detail: clock }));
+  };
   const refresh = async () => {
+    const mine = ++issued;
     try {
       const clock = await get("/clock");
-      $("#header-clock").textContent = `${clock.now}${clock.frozen ? " (frozen)" : ""}`;
-      document.dispatchEvent(new CustomEvent("sandbox-clock", { detail: clock }));
+      if (mine === issued) show(clock);
     } catch (error) { /* the clock is decoration here; errors show where they matter */ }
   };
   refresh();
   window.setInterval(refresh, 10000);
-  return refresh;
+  // With the clock an admin call answered, shown at once; without, read again.
+  return (clock) => {
+    if (!clock) return refresh();
+    ++issued;
+    show(clock);
+  };
 }
 
 // -- journal -------------------------------------------------------------------------------------------------
@@ -503,9 +515,8 @@ function clockPage(refreshHeader) {
   };
   const change = async (body) => {
     try {
-      draw(await api("POST", "/clock", body));
+      refreshHeader(await api("POST", "/clock", body));  // the header and this page (its event) at once
       showError("");
-      refreshHeader();
     } catch (error) { showError(`Clock: ${error.message}`); }
   };
   document.addEventListener("sandbox-clock", (event) => draw(event.detail));
