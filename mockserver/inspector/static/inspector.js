@@ -555,9 +555,11 @@ function describeTrigger(rule) {
 }
 
 async function faultsPage() {
+  const latest = latestAnswer();  // a poll answered after a rule was added or removed is older than the list
   const load = async () => {
     try {
-      const listing = await get("/faults");
+      const listing = await latest(get("/faults"));
+      if (!listing) return;
       const rows = listing.rules.map((rule) => el("tr", { "data-rule-id": rule.id },
         el("td", {}, el("code", {}, rule.id)), el("td", {}, rule.endpoint), el("td", {}, describeMatch(rule)),
         el("td", {}, describeTrigger(rule)), el("td", {}, badge(rule.action, "warn")),
@@ -649,9 +651,11 @@ async function reportsPage() {
 
 // -- snapshots -------------------------------------------------------------------------------------------------
 async function snapshotsPage(refreshHeader) {
+  const latest = latestAnswer();
   const load = async () => {
     try {
-      const listing = await get("/snapshots");
+      const listing = await latest(get("/snapshots"));
+      if (!listing) return;
       $("#snapshot-directory").textContent = listing.directory;
       setRows($("#snapshot-rows"), listing.snapshots.map((item) => el("tr", { "data-name": item.name },
         el("td", {}, el("code", {}, item.name)),
