@@ -121,26 +121,20 @@ function header() {
   }
   // The clock shown is the latest known: a read still in flight when a newer clock arrives (the page's own
   // change, or a later read) is dropped, or the header and the clock page would go back in time.
-  let issued = 0;
-  const show = (clock) => {
-    $("#header-clock").textContent = `${clock.now}${clock.frozen ? " (frozen)" : ""}`;
-    document.dispatchEvent(new CustomEvent("sandbox-clock", { detail: clock }));
-  };
-  const refresh = async () => {
-    const mine = ++issued;
+  const latest = latestAnswer();
+  const show = async (answer) => {
     try {
-      const clock = await get("/clock");
-      if (mine === issued) show(clock);
+      const clock = await latest(answer);
+      if (!clock) return;
+      $("#header-clock").textContent = `${clock.now}${clock.frozen ? " (frozen)" : ""}`;
+      document.dispatchEvent(new CustomEvent("sandbox-clock", { detail: clock }));
     } catch (error) { /* the clock is decoration here; errors show where they matter */ }
   };
+  const refresh = () => show(get("/clock"));
   refresh();
   window.setInterval(refresh, 10000);
   // With the clock an admin call answered, shown at once; without, read again.
-  return (clock) => {
-    if (!clock) return refresh();
-    ++issued;
-    show(clock);
-  };
+  return (clock) => (clock ? show(Promise.resolve(clock)) : refresh());
 }
 
 // -- journal -------------------------------------------------------------------------------------------------
@@ -411,8 +405,8 @@ async function worldPage() {
   } catch (error) { showError(error.message); }
 }
 
-// Answers may arrive out of order (the first load and a filter changed at once): only the answer to the
-// latest request may fill a table, or the rows would belong to a filter no longer chosen.
+// Answers may arrive out of order (the first load and a filter changed at once, a poll and a change): only
+// the answer to the latest request may be shown, or a table would hold rows of a filter no longer chosen.
 function latestAnswer() {
   let issued = 0;
   return async (answer) => {
