@@ -9,7 +9,6 @@ import random
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -20,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from mockserver.contracts import generate as generate_module
 from mockserver.contracts.generate import (
     DEFAULT_MAX_DEPTH,
     GenerationError,
@@ -350,13 +350,25 @@ def test_generate_response_is_cached_but_returns_copies() -> None:
     assert generate_response(operation, seed=11) == second
 
 
-def test_generate_response_is_fast_once_cached() -> None:
+def test_generate_response_generates_once_per_operation_status_and_seed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     operation = _synthetic_operation({"200": THING_RESPONSE})
-    generate_response(operation, seed="warm")
-    started = time.perf_counter()
-    for _ in range(200):
-        generate_response(operation, seed="warm")
-    assert (time.perf_counter() - started) / 200 < 0.005
+    clear_cache()
+    calls: list[Any] = []
+    real = generate_module._generate
+
+    def counted(*arguments: Any) -> Any:
+        calls.append(arguments[2])  # the seed
+        return real(*arguments)
+
+    monkeypatch.setattr(generate_module, "_generate", counted)
+    answers = [generate_response(operation, seed="warm") for _ in range(200)]
+    assert calls == ["warm"], "a cached response was generated again"
+    assert all(answer == answers[0] for answer in answers)
+    generate_response(operation, seed="other")
+    assert calls == ["warm", "other"], "another seed is another response"
+    clear_cache()
 
 
 def test_success_bodies_leave_out_errors_and_error_bodies_the_payload() -> None:
