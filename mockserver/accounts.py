@@ -9,6 +9,8 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Application:
+    """An SP-API application that calls the emulator: its LWA client credentials and redirect URIs."""
+
     name: str
     application_id: str
     client_id: str
@@ -18,6 +20,8 @@ class Application:
 
 @dataclass(frozen=True, slots=True)
 class VendorAccount:
+    """A vendor's selling-partner account: its region, marketplaces, vendor codes, party ids, and access."""
+
     name: str
     selling_partner_id: str
     region: str
@@ -29,6 +33,8 @@ class VendorAccount:
 
 @dataclass(frozen=True, slots=True)
 class Authorization:
+    """A vendor account's authorization of an application, and the refresh token that grants it."""
+
     application: Application
     account: VendorAccount
     refresh_token: str
@@ -36,6 +42,8 @@ class Authorization:
 
 @dataclass(frozen=True, slots=True)
 class UsagePlanOverride:
+    """A rate and burst that replace an operation's usage plan, for one account or (None) for all."""
+
     operation: str
     rate: float
     burst: int
@@ -44,6 +52,8 @@ class UsagePlanOverride:
 
 @dataclass
 class AccountDirectory:
+    """The applications, vendor accounts, authorizations and usage-plan overrides of the accounts fixture."""
+
     applications: dict[str, Application] = field(default_factory=dict)
     accounts: dict[str, VendorAccount] = field(default_factory=dict)
     authorizations: list[Authorization] = field(default_factory=list)

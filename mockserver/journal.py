@@ -36,6 +36,8 @@ _GRANT_SECRET_FIELDS = frozenset({"code"})
 
 @dataclass(slots=True)
 class JournalEntry:
+    """One recorded exchange: the request, the answer, who made it, how it was answered, and any fault."""
+
     sequence: int
     time: float
     request_id: str

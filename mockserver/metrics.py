@@ -77,6 +77,8 @@ def use_multiprocess_directory(directory: Path) -> None:
 
 @dataclass(frozen=True)
 class OperationLabels:
+    """The metric labels of an operation: its API, operationId, method and route template."""
+
     api: str
     operation: str
     method: str

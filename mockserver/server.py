@@ -37,7 +37,14 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver import __version__
 from mockserver.settings import Settings
-from mockserver.store.integrity import StoreDamaged, check_database_file, database_path, remove_database
+from mockserver.store.integrity import (
+    StoreDamaged,
+    check_database_file,
+    database_path,
+    forget_clean_stop,
+    note_clean_stop,
+    remove_database,
+)
 from mockserver.store.redis.connection import describe_url, is_redis_url
 
 if TYPE_CHECKING:
@@ -88,6 +95,7 @@ def prepare_data_dir(settings: Settings, reset: bool = False) -> None:
         raise ServeError(f"data directory {settings.data_dir} cannot be created: {error.strerror}") from None
     if reset:
         remove_database(settings.data_dir)
+    forget_clean_stop(database_path(settings.data_dir))  # a crash from here on must leave no note behind
     if settings.workers > 1:
         from mockserver.store.sqlite_runtime import remove_runtime
 
@@ -229,13 +237,15 @@ _GRANIAN_LOGGING: dict[str, Any] = {
 }
 
 
-def worker_application(app: Any, host: str, port: int, lines: list[str], started: Any) -> Any:
+def worker_application(app: Any, host: str, port: int, lines: list[str], announcer: int) -> Any:
     """What each worker process serves: the app `serve` built before forking the workers (its store
-    connections reopen in the worker). The first worker ready prints the start-up lines once its socket
-    accepts connections."""
-    with started.get_lock():
-        first = started.value == 0
-        started.value += 1
+    connections reopen in the worker). The worker that takes the one byte `serve` put in the `announcer`
+    pipe (non-blocking; a pipe hands each byte to one reader) prints the start-up lines once its socket
+    accepts connections; the others, and workers respawned later, find it empty."""
+    try:
+        first = os.read(announcer, 1) == b"1"
+    except BlockingIOError:
+        first = False
     if first:
         announce = threading.Thread(target=_announce, args=(host, port, lines), name="announce")
         announce.daemon = True
@@ -303,7 +313,10 @@ def serve(settings: Settings, reset: bool = False) -> int:
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     lines = startup_lines(settings, f"http://{host}:{port}", sandbox.accounts.describe())
     multiprocessing.set_start_method("fork", force=True)  # the workers inherit the app; nothing is pickled
-    started = multiprocessing.Value("i", 0)
+    announcer, token = os.pipe()
+    os.set_blocking(announcer, False)
+    os.write(token, b"1")
+    os.close(token)
     server = Server(
         "vendor-sandbox",
         address=settings.host,
@@ -319,8 +332,10 @@ def serve(settings: Settings, reset: bool = False) -> int:
         workers_kill_timeout=10,
     )
     _raise_open_file_limit(CONNECTION_LIMIT + 256)
-    loader = functools.partial(worker_application, app, settings.host, port, lines, started)
+    loader = functools.partial(worker_application, app, settings.host, port, lines, announcer)
     server.serve(target_loader=loader, wrap_loader=False)
+    if settings.store == "sqlite":  # the workers are gone: the next start need not read the whole file
+        note_clean_stop(database_path(settings.data_dir))
     return 0
 
 

@@ -47,6 +47,8 @@ def default_models_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
+    """The emulator's settings: these defaults, overridden by a config file, the environment and the CLI."""
+
     host: str = "127.0.0.1"
     port: int = 8000
     data_dir: Path = Path(".vendor-sandbox")

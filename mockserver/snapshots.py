@@ -84,6 +84,8 @@ def is_world_collection(name: str) -> bool:
 
 @dataclass(frozen=True)
 class SnapshotInfo:
+    """What a saved snapshot holds: when it was saved, clock, seed, store, accounts, counts and file size."""
+
     name: str
     saved_at: str
     clock: dict[str, Any]

@@ -60,6 +60,8 @@ class ErrorAnswer:
 
 @dataclass(frozen=True)
 class Storm:
+    """A throttle storm: for `seconds`, the operation is metered at `rate` per second with `burst`."""
+
     rate: float
     burst: int
     seconds: float

@@ -92,6 +92,8 @@ class Loosening:
 
 @dataclass
 class DriftOutcome:
+    """A drifted answer, the changes that made it from the original and the contract loosening it needs."""
+
     body: JSON
     changes: list[dict[str, Any]]
     loosening: Loosening
@@ -204,6 +206,8 @@ Check = Callable[[Mapping[str, Any]], None]
 
 @dataclass(frozen=True)
 class DriftKind:
+    """A registered drift kind: its name, how it changes an answer, and the check of its parameters."""
+
     name: str
     apply: Apply
     check: Check

@@ -55,6 +55,8 @@ class Decision:
 
 @dataclass
 class _StormState:
+    """A throttle storm under way on one operation, and when it ends (on the engine's clock)."""
+
     storm: Storm
     until: float
 

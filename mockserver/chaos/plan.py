@@ -41,6 +41,8 @@ class PlanError(ValueError):
 
 @dataclass
 class FaultPlan:
+    """A fault plan as read: its rules (plain mappings, checked when loaded) and the retry policy, if any."""
+
     rules: list[dict[str, Any]] = field(default_factory=list)
     policy: dict[str, Any] = field(default_factory=dict)
 

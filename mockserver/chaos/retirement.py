@@ -45,6 +45,8 @@ def moment(value: Any, name: str) -> datetime:
 
 @dataclass(frozen=True)
 class Retirement:
+    """When an operation or API version is deprecated and removed (sandbox clock), and what succeeds it."""
+
     removal: datetime  # from this instant on the sandbox clock, calls fail
     deprecated: datetime  # from this instant, answers carry the notice
     successor: str | None = None

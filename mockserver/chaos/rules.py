@@ -99,6 +99,8 @@ def _seed_for(seed: int, rule_id: str) -> int:
 
 @dataclass
 class FaultRule:
+    """One fault rule: which exchanges it matches, when it fires, the action it takes, and its counters."""
+
     id: str
     action: str
     params: dict[str, Any] = field(default_factory=dict)

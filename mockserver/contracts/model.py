@@ -33,6 +33,8 @@ def api_id_for_path(path: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
+    """A path, query or header parameter of an operation, with its schema."""
+
     name: str
     location: str  # "path" | "query" | "header"
     required: bool
@@ -41,6 +43,8 @@ class Parameter:
 
 @dataclass(frozen=True, slots=True)
 class RequestBody:
+    """An operation's JSON request body: its schema and whether it is required."""
+
     required: bool
     schema: dict[str, JSON]
 
@@ -57,6 +61,8 @@ class StaticCase:
 
 @dataclass(frozen=True, slots=True)
 class Response:
+    """One response an operation documents: its status, body schema (None: no body) and header names."""
+
     status: str
     schema: dict[str, JSON] | None
     headers: tuple[str, ...]
@@ -64,6 +70,8 @@ class Response:
 
 @dataclass(slots=True)
 class Api:
+    """One API version's contract: its id, title, source file and schema definitions; `official`: Amazon's."""
+
     api_id: str
     title: str
     version: str
@@ -74,6 +82,8 @@ class Api:
 
 @dataclass(slots=True)
 class Operation:
+    """One operation of an API: its method and path, parameters, body, responses and usage plan."""
+
     api: Api
     operation_id: str
     method: str  # upper case

@@ -15,6 +15,8 @@ DEFAULT_CONTRACTS = shipped_data_or_expected("contracts")
 
 @dataclass(frozen=True, slots=True)
 class Route:
+    """An operation's path template, prepared for matching request paths."""
+
     operation: Operation
     # Segment by segment: the literal text, or None for a whole-segment {parameter} (any non-empty text);
     # a template with a parameter inside a segment ("{id}.json") is matched by `pattern` instead.
@@ -27,6 +29,8 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class RouteMatch:
+    """The operation a method and path route to, with the values of its path parameters."""
+
     operation: Operation
     path_parameters: dict[str, str]
 

@@ -39,6 +39,8 @@ _VAT_COUNTRIES = ("DE", "FR", "GB", "IT", "ES")
 
 @dataclass(frozen=True)
 class Product:
+    """A catalogue product of a vendor code: SKU, GTIN, ASIN, title, net cost, list price and case size."""
+
     sku: str
     gtin: str
     asin: str
@@ -58,6 +60,8 @@ class Product:
 
 @dataclass(frozen=True)
 class VendorCodeContext:
+    """One vendor code of an account: its marketplace and currency, catalogue, address and parties."""
+
     vendor_code: str
     marketplace_id: str
     currency: str

@@ -14,6 +14,8 @@ BOOKS: list[RuleBook] = []
 
 @dataclass(frozen=True)
 class Rule:
+    """A business rule: its name, the error code and message of a violation, and the document it governs."""
+
     name: str
     code: str
     message: str

@@ -62,6 +62,8 @@ Processor = Callable[[str, Any, datetime], "list[dict[str, str]] | Outcome"]
 
 @dataclass(frozen=True)
 class TransactionStatus:
+    """A transaction's status as read: Processing, Success or Failure, with its errors and result."""
+
     transaction_id: str
     status: str
     errors: list[dict[str, str]]

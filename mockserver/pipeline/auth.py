@@ -40,6 +40,8 @@ class TokenLookup(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
+    """Who is calling: the application and vendor account of the access token (or restricted data token)."""
+
     application: Application
     account: VendorAccount
     token_kind: str  # "access" | "rdt"

@@ -50,6 +50,8 @@ class Call:
 
 @dataclass
 class HandlerResult:
+    """A handler's answer: status, payload, how it was answered, and any headers of its own."""
+
     status: int
     payload: Any
     answered_by: str = "stateful"
@@ -64,6 +66,8 @@ StaticAnswer = Callable[[Operation, Request, dict[str, str], Any], HandlerResult
 
 @dataclass
 class Exchange:
+    """One SP-API request on its way through the pipeline: what each stage found, for answer and journal."""
+
     request_id: str
     started: float
     operation: Operation | None = None

@@ -15,6 +15,8 @@ _AMAZON_HOST = re.compile(r"^(?P<sandbox>sandbox\.)?sellingpartnerapi-(?P<region
 
 @dataclass(frozen=True, slots=True)
 class EndpointChoice:
+    """What a request's Host selects: the mode (dynamic or static) and the region to enforce, if any."""
+
     mode: str
     region: str | None  # None: the host names no region, so none is enforced
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 @dataclass
 class _Tally:
+    """The answers of one operation and status: how many so far, and how many in a row conformed."""
+
     answered: int = 0
     conforming_in_a_row: int = 0
 

@@ -21,6 +21,8 @@ BUCKETS = "plan:"
 
 @dataclass(frozen=True, slots=True)
 class UsagePlan:
+    """An operation's usage plan: its rate and burst; `header` is its x-amzn-RateLimit-Limit value."""
+
     rate: float  # requests per second
     burst: int
 

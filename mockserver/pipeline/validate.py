@@ -40,6 +40,8 @@ FORMATS = {"date-time": is_date_time, "boolean": is_boolean}
 
 @dataclass(frozen=True, slots=True)
 class ValidatedRequest:
+    """A request's parameters (path, query, header) and body, checked against the contract and typed."""
+
     path: dict[str, Any]
     query: dict[str, Any]
     headers: dict[str, Any]

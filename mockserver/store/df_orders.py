@@ -30,6 +30,8 @@ from mockserver.store.sqlite import database
 
 @dataclass(slots=True)
 class DfOrderRow:
+    """One Direct Fulfillment order with the columns its queries use; `document` is the stored order."""
+
     account: str
     number: str
     created: str  # ISO 8601 UTC, fixed width: text order is time order
@@ -46,6 +48,8 @@ class DfOrderRow:
 
 @dataclass(frozen=True)
 class DfOrderQuery:
+    """A page of an account's DF orders: a creation window, optional filters, the key to continue after."""
+
     account: str
     created_after: str
     created_before: str

@@ -66,6 +66,8 @@ class PurchaseOrderRow:
 
 @dataclass(frozen=True)
 class PurchaseOrderQuery:
+    """A page of an account's purchase orders: optional filters, and the sort key to continue after."""
+
     account: str
     limit: int = 100
     descending: bool = False

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 
+from mockserver.store.integrity import closed_cleanly
 from tests.reference import reference_models_dir
 from tests.server.cli_support import REPOSITORY, serving
 from tests.server.cli_support import accounts as _accounts
@@ -117,6 +118,27 @@ def test_static_mode_without_models_says_how_to_get_them(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "vendor-sandbox contracts fetch" in result.stderr
     assert "--models-dir" in result.stderr
+
+
+def test_with_several_workers_the_start_up_lines_are_printed_once(tmp_path: Path) -> None:
+    with subprocess.Popen(
+        _command("serve", "--port", "0", "--data-dir", str(tmp_path), "--workers", "3"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPOSITORY,
+    ) as process:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        base_url = re.search(r"serving at (http://127\.0\.0\.1:\d+)", first)
+        assert base_url, first
+        for _ in range(6):  # every worker answers (and so has loaded the app) before the server stops
+            assert requests.get(f"{base_url.group(1)}/_sandbox/health", timeout=10).ok
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        rest = process.stdout.read()
+    assert "workers: 3 processes" in rest
+    assert "serving at" not in rest and rest.count("token for ") == 1
 
 
 def test_several_workers_over_the_memory_store_are_refused_in_one_line(tmp_path: Path) -> None:
@@ -305,6 +327,42 @@ def test_a_damaged_database_is_refused_at_start(tmp_path: Path) -> None:
         handle.truncate(database.stat().st_size // 3)
     message = _serve_fails("--port", "0", "--data-dir", str(tmp_path))
     assert str(database) in message and "--reset" in message
+
+
+def test_a_clean_stop_is_noted_and_a_killed_server_leaves_no_note(tmp_path: Path) -> None:
+    """The next start reads the whole file unless the last stop was a normal one and nothing touched the
+    file since (store/integrity.py): a server killed must not leave a note vouching for the file."""
+    database = _seeded(tmp_path)
+    note = tmp_path / "state.sqlite3-clean"
+    assert closed_cleanly(database)
+    with serving("--data-dir", str(tmp_path)) as base_url:
+        assert not note.exists()  # while serving, the file changes: no note
+        account = _accounts()[0]
+        assert requests.get(
+            f"{base_url}/vendor/orders/v1/purchaseOrders",
+            params={"limit": 1},
+            headers={"x-amz-access-token": _token(base_url, account)},
+            timeout=10,
+        ).ok
+    assert closed_cleanly(database)
+
+    with subprocess.Popen(
+        _command("serve", "--port", "0", "--data-dir", str(tmp_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPOSITORY,
+        start_new_session=True,
+    ) as process:
+        assert process.stdout is not None
+        assert "serving at" in process.stdout.readline()
+        assert not note.exists()
+        os.killpg(process.pid, signal.SIGKILL)  # the server and its worker
+        process.wait(timeout=10)
+    assert not note.exists() and not closed_cleanly(database)
+    with serving("--data-dir", str(tmp_path)) as base_url:
+        assert requests.get(f"{base_url}/_sandbox/health", timeout=10).json()["status"] == "ok"
+    assert closed_cleanly(database)
 
 
 def test_a_data_directory_that_is_a_file_is_refused(tmp_path: Path) -> None:

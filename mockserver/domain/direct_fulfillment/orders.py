@@ -40,6 +40,8 @@ def new_track(customer_invoice: bool) -> dict[str, Any]:
 
 @dataclass
 class StoredDfOrder:
+    """A Direct Fulfillment order as stored: Amazon's Order document, its status and its `track` since."""
+
     account: str
     status: str
     order: dict[str, Any]

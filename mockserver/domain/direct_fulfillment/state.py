@@ -26,6 +26,8 @@ SUBMISSIONS = "df.submissions"
 
 @dataclass
 class DfState:
+    """What the Direct Fulfillment modules work on: accounts, store, DF order table and world builders."""
+
     accounts: AccountDirectory
     store: Store
     table: DfOrderTable

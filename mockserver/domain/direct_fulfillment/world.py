@@ -80,6 +80,8 @@ def cents_text(cents: int) -> str:
 
 @dataclass(frozen=True)
 class Warehouse:
+    """A vendor warehouse (a DF ship-from party) of one vendor code, its label format and ship methods."""
+
     warehouse_id: str
     vendor_code: str
     account: str
@@ -105,6 +107,8 @@ class Warehouse:
 
 @dataclass(frozen=True)
 class _VendorCodePools:
+    """What one vendor code's DF orders are drawn from: warehouses, addresses, parties, tax and prices."""
+
     context: VendorCodeContext
     warehouses: tuple[Warehouse, ...]
     ship_to: tuple[dict[str, Any], ...]

@@ -25,6 +25,8 @@ STOCK_PROGRAMS = ("RETAIL", "FRESH")
 
 @dataclass(frozen=True)
 class Option:
+    """A report option of a report type: its name, the values Amazon takes, and whether it is required."""
+
     name: str
     values: tuple[str, ...] = ()  # the values Amazon takes; empty: see `kind`
     required: bool = True
@@ -33,6 +35,8 @@ class Option:
 
 @dataclass(frozen=True)
 class ReportType:
+    """A vendor report type: its name, its document's schema, how it takes its date range, its options."""
+
     name: str
     schema: str  # Amazon's JSON schema of the document (schemas/reports/<schema>.json)
     dates: str

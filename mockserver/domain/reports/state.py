@@ -37,6 +37,8 @@ CALIBRATION_ROWS = 5000  # seeded purchase orders read to calibrate an account's
 
 @dataclass(frozen=True)
 class AccountHistory:
+    """An account's sales history: the days it covers and each product's calibrated sell-through model."""
+
     history_start: date  # the first day with data
     era: date  # the first day the world's purchase orders received anything (before it: modeled)
     products: tuple[ProductModel, ...]
@@ -47,6 +49,8 @@ class AccountHistory:
 
 @dataclass
 class ReportsState:
+    """What the Reports modules work on: accounts, store, Retail and DF order tables, the sandbox clock."""
+
     accounts: AccountDirectory
     store: Store
     purchase_orders: PurchaseOrderTable

@@ -69,6 +69,8 @@ def new_tracking(order: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @dataclass
 class StoredPurchaseOrder:
+    """A purchase order as stored: Amazon's Order document, each item's tracked quantities, last update."""
+
     account: str
     order: dict[str, Any]
     tracking: dict[str, dict[str, Any]]

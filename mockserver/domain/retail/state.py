@@ -21,6 +21,8 @@ RECEIVING_DUE = ("retail.receiving-due", "next")
 
 @dataclass
 class RetailState:
+    """What the Retail modules work on: the accounts, the document store and the purchase-order table."""
+
     accounts: AccountDirectory
     store: Store
     table: PurchaseOrderTable
