@@ -39,48 +39,27 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 class FileLocks:
-    """One lock per name across the processes of this host: an exclusive `flock` on a file beside the
-    database, held by the outermost holder in this process (the threads queue on a re-entrant lock first,
-    since every thread of a process shares the one open file)."""
+    """One lock per name across the processes of this host: a `NamedLock` on a file beside the database
+    (threads queue on its re-entrant lock first; the outermost holder in this process holds the `flock`)."""
 
     def __init__(self, base: Path) -> None:
         self.base = base
-        self._threads = ThreadLocks()
-        self._depth = threading.local()
-        self._files: dict[str, int] = {}
-        self._pid = os.getpid()
+        self._locks: dict[str, NamedLock] = {}
+        self._guard = threading.Lock()
 
-    def _descriptor(self, name: str) -> int:
-        if self._pid != os.getpid():  # a forked worker: descriptors of the parent share its locks
-            self._files = {}
-            self._pid = os.getpid()
-        descriptor = self._files.get(name)
-        if descriptor is None:
-            path = self.base.with_name(f"{self.base.name}.lock-{_UNSAFE.sub('_', name)}")
-            descriptor = self._files[name] = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        return descriptor
-
-    @contextmanager
-    def hold(self, name: str) -> Iterator[None]:
-        with self._threads.get(name):
-            depths: dict[str, int] = self._depth.__dict__.setdefault("depths", {})
-            outermost = depths.get(name, 0) == 0
-            descriptor = self._descriptor(name) if outermost else -1
-            if outermost:
-                fcntl.flock(descriptor, fcntl.LOCK_EX)
-            depths[name] = depths.get(name, 0) + 1
-            try:
-                yield
-            finally:
-                depths[name] -= 1
-                if outermost:
-                    fcntl.flock(descriptor, fcntl.LOCK_UN)
+    def hold(self, name: str) -> NamedLock:
+        lock = self._locks.get(name)
+        if lock is None:
+            with self._guard:
+                lock = self._locks.get(name)
+                if lock is None:
+                    path = self.base.with_name(f"{self.base.name}.lock-{_UNSAFE.sub('_', name)}")
+                    lock = self._locks[name] = NamedLock(path)
+        return lock
 
     def close(self) -> None:
-        for descriptor in self._files.values():
-            with suppress(OSError):
-                os.close(descriptor)
-        self._files = {}
+        for lock in self._locks.values():
+            lock.close()
 
 
 class NamedLock:
@@ -118,6 +97,14 @@ class NamedLock:
                 fcntl.flock(self._descriptor, fcntl.LOCK_UN)
         finally:
             self._threads.release()
+
+    def close(self) -> None:
+        """Close this process's descriptor of the file (the next holder opens it again)."""
+        if self._pid == os.getpid() and self._descriptor >= 0:
+            with suppress(OSError):
+                os.close(self._descriptor)
+        self._descriptor = -1
+        self._pid = -1
 
 
 _write_locks: dict[str, NamedLock] = {}
