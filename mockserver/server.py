@@ -239,14 +239,10 @@ _GRANIAN_LOGGING: dict[str, Any] = {
 
 def worker_application(app: Any, host: str, port: int, lines: list[str], announcer: int) -> Any:
     """What each worker process serves: the app `serve` built before forking the workers (its store
-    connections reopen in the worker). The worker that takes the one byte `serve` put in the `announcer`
-    pipe (non-blocking; a pipe hands each byte to one reader) prints the start-up lines once its socket
-    accepts connections; the others, and workers respawned later, find it empty."""
-    try:
-        first = os.read(announcer, 1) == b"1"
-    except BlockingIOError:
-        first = False
-    if first:
+    connections reopen in the worker). The worker that reads the one byte `serve` put in the `announcer`
+    pipe (a pipe hands each byte to one reader) prints the start-up lines once its socket accepts
+    connections; the others, and workers respawned later, find the pipe at its end (no writer is left)."""
+    if os.read(announcer, 1) == b"1":
         announce = threading.Thread(target=_announce, args=(host, port, lines), name="announce")
         announce.daemon = True
         announce.start()
@@ -314,7 +310,6 @@ def serve(settings: Settings, reset: bool = False) -> int:
     lines = startup_lines(settings, f"http://{host}:{port}", sandbox.accounts.describe())
     multiprocessing.set_start_method("fork", force=True)  # the workers inherit the app; nothing is pickled
     announcer, token = os.pipe()
-    os.set_blocking(announcer, False)
     os.write(token, b"1")
     os.close(token)
     server = Server(

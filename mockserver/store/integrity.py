@@ -40,7 +40,8 @@ def check_database_file(path: Path) -> None:
     advice = "move it away, or start with --reset to begin a new world"
     if not path.is_file():
         raise StoreDamaged(f"{path} is not a database file: {advice}")
-    check = "PRAGMA schema_version" if closed_cleanly(path) else "PRAGMA quick_check(3)"
+    whole = not closed_cleanly(path)
+    check = "PRAGMA quick_check(3)" if whole else "PRAGMA schema_version"
     try:
         connection = sqlite3.connect(path, timeout=30, isolation_level=None)
         try:
@@ -49,7 +50,7 @@ def check_database_file(path: Path) -> None:
             connection.close()
     except sqlite3.DatabaseError as error:
         raise StoreDamaged(f"{path} is not a usable vendor-sandbox database ({error}): {advice}") from None
-    if check.startswith("PRAGMA quick_check") and findings != ["ok"]:
+    if whole and findings != ["ok"]:
         raise StoreDamaged(f"{path} is damaged ({findings[0][:120]}): {advice}")
 
 

@@ -50,11 +50,9 @@ class FileLocks:
     def hold(self, name: str) -> NamedLock:
         lock = self._locks.get(name)
         if lock is None:
+            path = self.base.with_name(f"{self.base.name}.lock-{_UNSAFE.sub('_', name)}")
             with self._guard:
-                lock = self._locks.get(name)
-                if lock is None:
-                    path = self.base.with_name(f"{self.base.name}.lock-{_UNSAFE.sub('_', name)}")
-                    lock = self._locks[name] = NamedLock(path)
+                lock = self._locks.setdefault(name, NamedLock(path))
         return lock
 
     def close(self) -> None:

@@ -101,7 +101,7 @@ class Write:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._opened = False
+        self._opened: sqlite3.Connection | None = None  # the transaction this block opened (None: joined)
 
     def __enter__(self) -> sqlite3.Connection:
         connection = self._db.connection()
@@ -114,15 +114,14 @@ class Write:
         except BaseException:
             lock.__exit__(None, None, None)
             raise
-        self._opened = True
+        self._opened = connection
         return connection
 
     def __exit__(self, kind: type[BaseException] | None, error: object, trace: object) -> None:
-        if not self._opened:
+        connection, self._opened = self._opened, None
+        if connection is None:
             return
-        self._opened = False
         db = self._db
-        connection = db.connection()
         try:
             if kind is not None:
                 connection.execute("ROLLBACK")
