@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import logging
+import struct
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -246,35 +246,46 @@ class Journal:
 
 
 _BODIES = ("request_body", "response_body")
-_FIELDS = tuple(item.name for item in fields(JournalEntry))
+_FIELDS = tuple(
+    item.name for item in fields(JournalEntry) if item.name not in _BODIES and item.name != "sequence"
+)
+_LENGTH = struct.Struct(">I")
+_AS_BYTES = "bodies_as_bytes"
 
 
 def encode_entry(entry: JournalEntry) -> bytes:
-    """An entry as one JSON record, for a journal shared between processes (bodies kept as they crossed the
-    wire: as text where they are UTF-8, else base64)."""
-    data = {name: getattr(entry, name) for name in _FIELDS if name not in _BODIES and name != "sequence"}
+    """An entry as one record, for a journal shared between processes: the length of its JSON metadata, the
+    metadata, then each body kept as bytes (as it crossed the wire), length first. The bodies stay out of the
+    JSON: escaping a page of purchase orders into a JSON string cost more than the rest of the record."""
+    data: dict[str, Any] = {name: getattr(entry, name) for name in _FIELDS}
+    kept: list[bytes] = []
+    as_bytes: list[str] = []
     for name in _BODIES:
         body = getattr(entry, name)
         if isinstance(body, bytes | bytearray):
-            try:
-                data[name] = ["text", bytes(body).decode()]
-            except UnicodeDecodeError:
-                data[name] = ["base64", base64.b64encode(body).decode()]
-        else:
-            data[name] = ["value", body]
-    return wire.dumps(data)
+            as_bytes.append(name)
+            kept.append(bytes(body))
+        else:  # a value (None, or what a proxy or a fault recorded): in the metadata
+            data[name] = body
+    data[_AS_BYTES] = as_bytes
+    metadata = wire.dumps(data)
+    parts = [_LENGTH.pack(len(metadata)), metadata]
+    for body in kept:
+        parts += (_LENGTH.pack(len(body)), body)
+    return b"".join(parts)
 
 
 def decode_entry(sequence: int, record: bytes) -> JournalEntry:
-    data = wire.loads(record)
-    for name in _BODIES:
-        kind, value = data[name]
-        if kind == "text":
-            data[name] = value.encode()
-        elif kind == "base64":
-            data[name] = base64.b64decode(value)
-        else:
-            data[name] = value
+    (size,) = _LENGTH.unpack_from(record, 0)
+    position = _LENGTH.size + size
+    data = wire.loads(record[_LENGTH.size : position])
+    for name in data.pop(_AS_BYTES):
+        (size,) = _LENGTH.unpack_from(record, position)
+        position += _LENGTH.size
+        data[name] = record[position : position + size]
+        position += size
+    if position != len(record):
+        raise ValueError(f"journal record {sequence}: {len(record) - position} bytes beyond its bodies")
     return JournalEntry(sequence=sequence, **data)
 
 

@@ -17,19 +17,27 @@ from mockserver.store.locks import NamedLock, database_write_lock
 from mockserver.store.runtime import refill
 
 RUNTIME_FILE = "runtime.sqlite3"
-_TABLES = ("shared_values", "counters", "buckets", "journal", "journal_totals")
+_TABLES = ("shared_values", "counters", "buckets", "journal", "journal_floor")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS shared_values (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS buckets (
     name TEXT PRIMARY KEY, tokens REAL NOT NULL, updated REAL NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS journal (sequence INTEGER PRIMARY KEY AUTOINCREMENT, cost INTEGER NOT NULL,
-    record BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS journal_totals (id INTEGER PRIMARY KEY CHECK (id = 1), entries INTEGER NOT NULL,
-    bytes INTEGER NOT NULL);
-INSERT OR IGNORE INTO journal_totals (id, entries, bytes) VALUES (1, 0, 0);
+CREATE TABLE IF NOT EXISTS journal (
+    sequence INTEGER PRIMARY KEY, cost INTEGER NOT NULL, total INTEGER NOT NULL, record BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal_floor (id INTEGER PRIMARY KEY CHECK (id = 1), sequence INTEGER NOT NULL);
 """
+# The journal's rows are numbered without gaps (appended one after the last, dropped from the oldest) and each
+# carries the running total of the costs up to it, so that what the journal holds is read off its first and
+# last rows: an append changes the newest page of one table and nothing else (a table of totals, or SQLite's
+# table of AUTOINCREMENT counters, was one more page written to the log on every request).
+_ENDS = (
+    "SELECT last.sequence, last.total, first.sequence, first.total - first.cost "
+    "FROM (SELECT sequence, total FROM journal ORDER BY sequence DESC LIMIT 1) AS last, "
+    "(SELECT sequence, cost, total FROM journal ORDER BY sequence LIMIT 1) AS first"
+)
 _GENERATION = "generation"
 
 
@@ -134,34 +142,28 @@ class SqliteRuntime:
 
     def journal_append(self, record: bytes, cost: int, max_entries: int, max_bytes: int) -> int:
         with self._transaction() as connection:
-            sequence = int(
-                connection.execute(
-                    "INSERT INTO journal (cost, record) VALUES (?, ?)", (cost, record)
-                ).lastrowid
-                or 0
+            ends = connection.execute(_ENDS).fetchone()
+            if ends is None:  # empty: numbered on from the last entry ever kept (see journal_clear)
+                floor = connection.execute("SELECT sequence FROM journal_floor WHERE id = 1").fetchone()
+                sequence = (int(floor[0]) if floor else 0) + 1
+                total = cost
+                first, before_first = sequence, 0
+            else:
+                last, last_total, first, before_first = ends
+                sequence, total = last + 1, last_total + cost
+            connection.execute(
+                "INSERT INTO journal (sequence, cost, total, record) VALUES (?, ?, ?, ?)",
+                (sequence, cost, total, record),
             )
-            entries, total = connection.execute(
-                "UPDATE journal_totals SET entries = entries + 1, bytes = bytes + ? WHERE id = 1 "
-                "RETURNING entries, bytes",
-                (cost,),
-            ).fetchone()
-            if entries > max_entries or total > max_bytes:
-                dropped_entries = dropped_bytes = 0
-                # Read lazily from the oldest: a full journal drops one or two entries per append.
-                for oldest, oldest_cost in connection.execute(
-                    "SELECT sequence, cost FROM journal WHERE sequence < ? ORDER BY sequence", (sequence,)
-                ):
-                    if entries - dropped_entries <= max_entries and total - dropped_bytes <= max_bytes:
-                        break
-                    dropped_entries += 1
-                    dropped_bytes += oldest_cost
-                    last = oldest
-                if dropped_entries:
-                    connection.execute("DELETE FROM journal WHERE sequence <= ?", (last,))
-                    connection.execute(
-                        "UPDATE journal_totals SET entries = entries - ?, bytes = bytes - ? WHERE id = 1",
-                        (dropped_entries, dropped_bytes),
-                    )
+            if sequence - first + 1 > max_entries or total - before_first > max_bytes:
+                # The oldest entry kept: the first within the count whose own and later costs fit the budget;
+                # the newest alone when it is over the budget by itself.
+                cut = connection.execute(
+                    "SELECT sequence FROM journal WHERE sequence >= ? AND total - cost >= ? "
+                    "ORDER BY sequence LIMIT 1",
+                    (sequence - max_entries + 1, total - max_bytes),
+                ).fetchone()
+                connection.execute("DELETE FROM journal WHERE sequence < ?", (cut[0] if cut else sequence,))
             return sequence
 
     def journal_records(self) -> list[tuple[int, bytes]]:
@@ -169,13 +171,20 @@ class SqliteRuntime:
         return [(int(sequence), bytes(record)) for sequence, record in rows]
 
     def journal_stats(self) -> tuple[int, int]:
-        row = self._connection().execute("SELECT entries, bytes FROM journal_totals WHERE id = 1").fetchone()
-        return (int(row[0]), int(row[1])) if row else (0, 0)
+        ends = self._connection().execute(_ENDS).fetchone()
+        if ends is None:
+            return 0, 0
+        last, last_total, first, before_first = ends
+        return int(last - first + 1), int(last_total - before_first)
 
     def journal_clear(self) -> None:
         with self._transaction() as connection:
+            # Numbered on after a clear: whoever polls for entries after a sequence sees the new ones.
+            connection.execute(
+                "INSERT OR REPLACE INTO journal_floor (id, sequence) "
+                "SELECT 1, MAX(sequence) FROM journal HAVING MAX(sequence) IS NOT NULL"
+            )
             connection.execute("DELETE FROM journal")
-            connection.execute("UPDATE journal_totals SET entries = 0, bytes = 0 WHERE id = 1")
 
     def problem(self) -> str | None:
         return probe_database(self.path, _TABLES)

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
 from mockserver.journal import JournalEntry, SharedJournal, decode_entry, encode_entry, entry_bytes
 from tests.store.conftest import Backend
 
@@ -186,3 +190,75 @@ def test_the_shared_journal_keeps_the_newest_entry_even_over_its_byte_budget(bac
     assert [entry.status for entry in journal.entries()] == [201]
     journal.record(_entry(202))
     assert [entry.status for entry in journal.entries()] == [202]
+
+
+def test_the_journal_numbers_on_after_a_clear(backend: Backend) -> None:
+    runtime = backend.runtime
+    sequences = [runtime.journal_append(b"r", 10, 100, 10_000) for _ in range(3)]
+    assert sequences == list(range(sequences[0], sequences[0] + 3))
+    runtime.journal_clear()
+    assert runtime.journal_stats() == (0, 0) and runtime.journal_records() == []
+    after = backend.reopen().runtime.journal_append(b"s", 7, 100, 10_000)
+    assert after > sequences[-1]
+    assert runtime.journal_records() == [(after, b"s")]
+    assert runtime.journal_stats() == (1, 7)
+    runtime.journal_clear()
+    runtime.journal_clear()  # a clear of an empty journal forgets nothing of the numbering
+    assert runtime.journal_append(b"t", 1, 100, 10_000) > after
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    steps=st.lists(st.one_of(st.integers(min_value=1, max_value=400), st.just(0)), min_size=1, max_size=40),
+    max_entries=st.integers(min_value=1, max_value=6),
+    max_bytes=st.integers(min_value=1, max_value=1200),
+)
+@example(steps=[300, 300, 400, 300], max_entries=6, max_bytes=1000)  # cut to exactly the budget
+@example(steps=[5, 5, 5, 5, 0, 5, 5], max_entries=2, max_bytes=1000)  # cut to exactly the count
+def test_the_journal_keeps_what_a_plain_list_keeps(
+    backend: Backend, steps: list[int], max_entries: int, max_bytes: int
+) -> None:
+    """Appends of any costs (0: a clear) under any bounds: the same entries, numbers and totals as a list
+    that drops its oldest while over either bound, never the newest."""
+    runtime = backend.runtime
+    runtime.journal_clear()
+    kept: list[tuple[int, int, bytes]] = []
+    last = 0
+    for index, cost in enumerate(steps):
+        if cost == 0:
+            runtime.journal_clear()
+            kept.clear()
+            continue
+        record = b"%d:" % index + bytes(range(256))[: cost % 256]
+        sequence = runtime.journal_append(record, cost, max_entries, max_bytes)
+        assert sequence > last
+        last = sequence
+        kept.append((sequence, cost, record))
+        while len(kept) > 1 and (len(kept) > max_entries or sum(item[1] for item in kept) > max_bytes):
+            kept.pop(0)
+        assert runtime.journal_records() == [(sequence, record) for sequence, _, record in kept]
+        assert runtime.journal_stats() == (len(kept), sum(item[1] for item in kept))
+
+
+@pytest.mark.parametrize(
+    ("request_body", "response_body"),
+    [
+        (None, None),
+        (b"", b'{"payload":{}}'),
+        (bytearray(b'{"a":1}'), b"\x00\xff" * 3000),
+        ({"as": "a value"}, [1, "two"]),
+        (b"\x00\x00\x00\x05 looks like a length", None),
+    ],
+)
+def test_journal_records_keep_bodies_as_they_were(request_body: object, response_body: object) -> None:
+    entry = _entry()
+    entry.request_body, entry.response_body = request_body, response_body
+    again = decode_entry(3, encode_entry(entry))
+    expected = bytes(request_body) if isinstance(request_body, bytearray) else request_body
+    assert (again.request_body, again.response_body) == (expected, response_body)
+    assert type(again.request_body) is type(expected)
+
+
+def test_a_journal_record_with_bytes_beyond_its_bodies_is_refused() -> None:
+    with pytest.raises(ValueError, match="beyond its bodies"):
+        decode_entry(1, encode_entry(_entry()) + b"x")
