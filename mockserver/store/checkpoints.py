@@ -14,13 +14,14 @@ next write starts another (a process forked from one whose thread ran starts its
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
+
+from mockserver.store.this_process import this_process
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,12 @@ class Checkpointer:
 
     def wrote(self) -> None:
         """A write was committed: make sure a thread copies it."""
-        if self._running_in == os.getpid():
+        if self._running_in == this_process.pid:
             return
         with self._guard:
-            if self._running_in == os.getpid():
+            if self._running_in == this_process.pid:
                 return
-            self._running_in = os.getpid()
+            self._running_in = this_process.pid
             self._stop = threading.Event()
             self._thread = threading.Thread(
                 target=self._run, args=(self._stop,), name=f"checkpoint {self.path.name}", daemon=True
@@ -66,7 +67,7 @@ class Checkpointer:
         """End this process's thread, if one runs, and wait until its connection is closed: no connection
         may be open across a fork (SQLite's locks belong to the process), nor on a file about to go."""
         with self._guard:
-            thread = self._thread if self._running_in == os.getpid() else None
+            thread = self._thread if self._running_in == this_process.pid else None
             self._stop.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join()
@@ -108,7 +109,7 @@ class Checkpointer:
 
     def _stopped(self) -> None:
         with self._guard:
-            if self._running_in == os.getpid() and self._thread is threading.current_thread():
+            if self._running_in == this_process.pid and self._thread is threading.current_thread():
                 self._running_in = -1
                 self._thread = None
 

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from mockserver.store.this_process import this_process
+
 
 class ThreadLocks:
     """One re-entrant lock per name, for the threads of this process."""
@@ -73,9 +75,9 @@ class NamedLock:
         self._pid = -1
 
     def _file(self) -> int:
-        if self._pid != os.getpid():  # none yet, or a forked worker's copy of the parent's
+        if self._pid != this_process.pid:  # none yet, or a forked worker's copy of the parent's
             self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            self._pid = os.getpid()
+            self._pid = this_process.pid
         return self._descriptor
 
     def __enter__(self) -> None:
@@ -98,7 +100,7 @@ class NamedLock:
 
     def close(self) -> None:
         """Close this process's descriptor of the file (the next holder opens it again)."""
-        if self._pid == os.getpid() and self._descriptor >= 0:
+        if self._pid == this_process.pid and self._descriptor >= 0:
             with suppress(OSError):
                 os.close(self._descriptor)
         self._descriptor = -1

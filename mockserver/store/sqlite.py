@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -16,6 +15,7 @@ from mockserver.store.base import Document, decode_stored
 from mockserver.store.checkpoints import BACKSTOP_PAGES, Checkpointer
 from mockserver.store.integrity import probe_database
 from mockserver.store.locks import FileLocks, database_write_lock
+from mockserver.store.this_process import this_process
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -73,9 +73,9 @@ class Database:
     def connection(self) -> sqlite3.Connection:
         local = self._local.__dict__
         connection: sqlite3.Connection | None = local.get("connection")
-        if connection is None or local.get("pid") != os.getpid():  # none yet, or the parent's (a fork)
+        if connection is None or local.get("pid") != this_process.pid:  # none yet, or the parent's (a fork)
             connection = connect(self.path, self.fsync)
-            local.update(connection=connection, pid=os.getpid())
+            local.update(connection=connection, pid=this_process.pid)
         return connection
 
     def write(self) -> Write:

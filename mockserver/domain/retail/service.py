@@ -79,9 +79,12 @@ class RetailWorld(LockedWorld):
             }
         )
         self._builders: dict[str, WorldBuilder] = {}
-        # A lone process (a store no other process writes): the sandbox time before which no arrival or
-        # receipt is due, read from the store once and again only after something may have changed it.
+        # The sandbox time before which no arrival or receipt is due. A lone process (a store no other process
+        # writes) reads it from the store once, and again only after something may have changed it; where
+        # other processes write, what it follows from is read on every call and it is kept only while that is
+        # unchanged (`_quiet_read`).
         self._quiet_until: str | None = None
+        self._quiet_read: tuple[Any, Any] | None = None
 
     # Seeding ---------------------------------------------------------------------------------------
     def ensure_seeded(self, progress: Progress | None = None) -> None:
@@ -135,9 +138,17 @@ class RetailWorld(LockedWorld):
         if settle and self.transactions.due():
             return True
         stamp = iso(now)
-        if self._quiet_until is not None and stamp < self._quiet_until:
+        shared = self.store.shared
+        if not shared and self._quiet_until is not None and stamp < self._quiet_until:
             return False
         meta = self.store.get(*META)
+        receipt = receiving.receiving_due(self.state).get("next")
+        if (
+            self._quiet_until is not None
+            and stamp < self._quiet_until
+            and (meta, receipt) == self._quiet_read  # as read when the time was worked out
+        ):
+            return False
         upcoming: list[str] = []
         if meta is not None:
             anchor = parse_iso(meta["anchor"])
@@ -145,13 +156,13 @@ class RetailWorld(LockedWorld):
             if due_slots((now - anchor).total_seconds(), self.arrival_interval, done):
                 return True
             upcoming.append(iso(anchor + timedelta(seconds=(done + 1) * self.arrival_interval)))
-        receipt = receiving.receiving_due(self.state).get("next")
         if receipt is not None:
             if receipt <= stamp:
                 return True
             upcoming.append(receipt)
-        if not self.store.shared and meta is not None:
+        if meta is not None:
             self._quiet_until = min(upcoming)
+            self._quiet_read = (meta, receipt)
         return False
 
     def _builder(self, account: VendorAccount) -> WorldBuilder:

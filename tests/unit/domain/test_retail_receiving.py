@@ -26,12 +26,14 @@ DELIVERY = FROZEN + timedelta(days=1)
 class World:
     """A world on SQLite files in one directory; `restart()` closes them and opens a new world on them."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, shared: bool = False, arrival_interval: float = 3600.0) -> None:
         self.directory = directory
+        self.shared = shared  # as a worker of `serve --workers` opens the store
+        self.arrival_interval = arrival_interval
         self._open()
 
     def _open(self) -> None:
-        self.store = SqliteStore(self.directory / "state.sqlite3")
+        self.store = SqliteStore(self.directory / "state.sqlite3", shared=self.shared)
         self.table = SqlitePurchaseOrderTable(self.directory / "purchase-orders.sqlite3")
         self.clock = SandboxClock(self.store)
         if not self.clock.frozen:
@@ -44,6 +46,7 @@ class World:
             seed=7,
             seed_size=40,
             processing_delay=0,
+            arrival_interval=self.arrival_interval,
         )
         self.world.ensure_seeded()
 
@@ -142,3 +145,25 @@ def test_reset_empties_the_index_with_the_asns(world: World) -> None:
     assert world.store.get(*RECEIVING_DUE) is None
     world.world.tick()
     assert world.world.receiving_pending(ACCOUNT) == {}
+
+
+def test_a_worker_receives_a_shipment_another_worker_confirmed_after_it_worked_out_what_is_due(
+    tmp_path: Path,
+) -> None:
+    """Where workers share the store, what one worked out is next due (here the next arrival, a month away)
+    holds only while what it was worked out from is unchanged: an ASN confirmed through another worker makes
+    its receipt due sooner."""
+    here = World(tmp_path, shared=True, arrival_interval=30 * 86400)
+    there = World(tmp_path, shared=True, arrival_interval=30 * 86400)
+    try:
+        here.world.tick()
+        assert here.world.receiving_pending(ACCOUNT) == {}
+        number = _shipped_order(there, "ASN-THERE")
+        assert here.receive_status(number) == {"NOT_RECEIVED"}  # due at DELIVERY, not yet
+        there.clock.advance(2 * 86400)
+        here.clock.reload()  # as a worker does when the shared generation changes
+        assert here.receive_status(number) == {"RECEIVED"}
+        assert there.world.receiving_pending(ACCOUNT) == {}
+    finally:
+        here.close()
+        there.close()
