@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import struct
 import threading
@@ -276,6 +277,8 @@ def encode_entry(entry: JournalEntry) -> bytes:
 
 
 def decode_entry(sequence: int, record: bytes) -> JournalEntry:
+    if record[:1] == b"{":  # no length could start so (2 GB of metadata): a record of an earlier version
+        return _decode_json_entry(sequence, record)
     (size,) = _LENGTH.unpack_from(record, 0)
     position = _LENGTH.size + size
     data = wire.loads(record[_LENGTH.size : position])
@@ -286,6 +289,21 @@ def decode_entry(sequence: int, record: bytes) -> JournalEntry:
         position += size
     if position != len(record):
         raise ValueError(f"journal record {sequence}: {len(record) - position} bytes beyond its bodies")
+    return JournalEntry(sequence=sequence, **data)
+
+
+def _decode_json_entry(sequence: int, record: bytes) -> JournalEntry:
+    """A record as versions before the bodies-as-bytes one wrote them, all JSON, each body as
+    ["text", str], ["base64", str] or ["value", any]: a Redis journal outlives an upgrade of its emulators."""
+    data = wire.loads(record)
+    for name in _BODIES:
+        kind, value = data[name]
+        if kind == "text":
+            data[name] = value.encode()
+        elif kind == "base64":
+            data[name] = base64.b64decode(value)
+        else:
+            data[name] = value
     return JournalEntry(sequence=sequence, **data)
 
 

@@ -4,8 +4,11 @@ and in Redis."""
 
 from __future__ import annotations
 
+import base64
 import threading
+from dataclasses import replace
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -262,3 +265,24 @@ def test_journal_records_keep_bodies_as_they_were(request_body: object, response
 def test_a_journal_record_with_bytes_beyond_its_bodies_is_refused() -> None:
     with pytest.raises(ValueError, match="beyond its bodies"):
         decode_entry(1, encode_entry(_entry()) + b"x")
+
+
+def test_a_journal_record_of_an_earlier_version_still_reads() -> None:
+    """Before bodies were kept as bytes, a record was all JSON; a Redis journal outlives an upgrade."""
+    legacy = orjson.dumps(
+        {
+            **{name: value for name, value in _entry().to_dict().items() if name != "sequence"},
+            "request_body": ["value", None],
+            "response_body": ["text", '{"payload":{}}'],
+        }
+    )
+    assert decode_entry(9, legacy) == replace(_entry(), sequence=9)
+    binary = orjson.dumps(
+        {
+            **{name: value for name, value in _entry().to_dict().items() if name != "sequence"},
+            "request_body": ["base64", base64.b64encode(b"\xff\x00").decode()],
+            "response_body": ["value", {"a": 1}],
+        }
+    )
+    again = decode_entry(10, binary)
+    assert (again.request_body, again.response_body) == (b"\xff\x00", {"a": 1})
