@@ -145,7 +145,11 @@ class TransactionLog:
         fingerprint = _fingerprint(account, kind, body) if deduplicate else None
         if decide is None:
             decide = DECIDE_WITH_SUBMISSION if self.decides_with_submissions else 0
-        deciding = decide > 0 and self.due(lag=0.0)
+        # Where other processes write (SQLite workers), what is due is found in the write itself: reading the
+        # queue's head first would be one more read transaction on every submission, and the write is made
+        # anyway.
+        shared = self.store.shared
+        deciding = decide > 0 and (shared or self.due(lag=0.0))
         # One write where the store can (SQLite): the decisions, the duplicate check, the queue and the
         # transaction. The lock is taken before the write, in the order settle() takes them.
         with self.store.lock(self.lock) if deciding else nullcontext(), self.store.batch():
@@ -173,7 +177,7 @@ class TransactionLog:
                     "duplicate_of": duplicate_of,
                 },
             )
-            if deciding:
+            if deciding and not shared:  # a shared store's head is read where it is needed (`due`)
                 self._earliest = self.store.next_due(self.queue)
         if self._earliest is None or submitted_at < self._earliest:
             self._earliest = submitted_at

@@ -286,3 +286,28 @@ def test_a_journal_record_of_an_earlier_version_still_reads() -> None:
     )
     again = decode_entry(10, binary)
     assert (again.request_body, again.response_body) == (b"\xff\x00", {"a": 1})
+
+
+def test_concurrent_appends_are_numbered_without_gaps_and_bounded(backend: Backend) -> None:
+    """Appends from several threads of two openings (another process's view, where there is one): each gets
+    its own number, the numbers run without a gap, and the bound and totals hold once they are done."""
+    runtimes = [backend.runtime, backend.reopen().runtime]
+    runtimes[0].journal_clear()
+    sequences: list[int] = []
+    guard = threading.Lock()
+
+    def append(index: int) -> None:
+        for step in range(40):
+            sequence = runtimes[index % 2].journal_append(b"%d.%d" % (index, step), 10, 50, 100_000)
+            with guard:
+                sequences.append(sequence)
+
+    threads = [threading.Thread(target=append, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(sequences) == list(range(min(sequences), min(sequences) + 160))
+    kept = runtimes[1].journal_records()
+    assert [sequence for sequence, _ in kept] == sorted(sequences)[-50:]
+    assert runtimes[0].journal_stats() == (50, 500)

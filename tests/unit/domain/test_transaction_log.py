@@ -18,12 +18,14 @@ from mockserver.store.sqlite import SqliteStore
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-shared"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """Memory, SQLite as one process opens it, and SQLite as a worker of `serve --workers` does (where what
+    is due is read from the store, or found in the submission's write, instead of remembered)."""
     if request.param == "memory":
         yield MemoryStore()
         return
-    sqlite = SqliteStore(tmp_path / "state.sqlite3")
+    sqlite = SqliteStore(tmp_path / "state.sqlite3", shared=request.param == "sqlite-shared")
     yield sqlite
     sqlite.close()
 
