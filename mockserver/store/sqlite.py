@@ -14,7 +14,7 @@ from mockserver import wire
 from mockserver.store.base import Document, decode_stored
 from mockserver.store.checkpoints import BACKSTOP_PAGES, Checkpointer
 from mockserver.store.integrity import probe_database
-from mockserver.store.locks import FileLocks, database_write_lock
+from mockserver.store.locks import FileLocks, NamedLock, database_write_lock
 from mockserver.store.this_process import this_process
 
 _SCHEMA = """
@@ -107,13 +107,7 @@ class Write:
         connection = self._db.connection()
         if connection.in_transaction:  # joining this thread's transaction (whose opener holds the lock)
             return connection
-        lock = self._db.lock
-        lock.__enter__()
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            lock.__exit__(None, None, None)
-            raise
+        begin_immediate(connection, self._db.lock)
         self._opened = connection
         return connection
 
@@ -121,22 +115,36 @@ class Write:
         connection, self._opened = self._opened, None
         if connection is None:
             return
-        db = self._db
-        try:
-            if kind is not None:
-                connection.execute("ROLLBACK")
-            else:
-                try:
-                    connection.execute("COMMIT")
-                except BaseException:
-                    # Not left open: the next write of this thread would join it without the lock.
-                    with suppress(sqlite3.Error):
-                        connection.execute("ROLLBACK")
-                    raise
-        finally:
-            db.lock.__exit__(None, None, None)
+        end_transaction(connection, self._db.lock, failed=kind is not None)
         if kind is None:
-            db._checkpointer.wrote()
+            self._db._checkpointer.wrote()
+
+
+def begin_immediate(connection: sqlite3.Connection, lock: NamedLock) -> None:
+    """Take the file's write lock and open a write transaction (the lock is let go if that fails)."""
+    lock.__enter__()
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        lock.__exit__(None, None, None)
+        raise
+
+
+def end_transaction(connection: sqlite3.Connection, lock: NamedLock, *, failed: bool) -> None:
+    """COMMIT (ROLLBACK after an error), then let go of the write lock. A COMMIT that fails is rolled back
+    first: left open, the thread's next write would join the transaction without holding the lock."""
+    try:
+        if failed:
+            connection.execute("ROLLBACK")
+        else:
+            try:
+                connection.execute("COMMIT")
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+                raise
+    finally:
+        lock.__exit__(None, None, None)
 
 
 _databases: dict[str, Database] = {}

@@ -15,6 +15,7 @@ from mockserver.ids import unique_id
 from mockserver.store.integrity import probe_database
 from mockserver.store.locks import NamedLock, database_write_lock
 from mockserver.store.runtime import refill
+from mockserver.store.sqlite import begin_immediate, end_transaction
 
 RUNTIME_FILE = "runtime.sqlite3"
 _TABLES = ("shared_values", "counters", "buckets", "journal", "journal_floor")
@@ -205,19 +206,11 @@ class _Transaction:
         self.lock = lock
 
     def __enter__(self) -> sqlite3.Connection:
-        self.lock.__enter__()
-        try:
-            self.connection.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self.lock.__exit__(None, None, None)
-            raise
+        begin_immediate(self.connection, self.lock)
         return self.connection
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
-        try:
-            self.connection.execute("ROLLBACK" if kind is not None else "COMMIT")
-        finally:
-            self.lock.__exit__(None, None, None)
+        end_transaction(self.connection, self.lock, failed=kind is not None)
 
 
 __all__ = ["RUNTIME_FILE", "SqliteRuntime", "remove_runtime", "runtime_path"]

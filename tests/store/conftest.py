@@ -6,7 +6,8 @@ fresh state; Redis tests skip without a server (fail under CI), see tests/redis_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,16 @@ from mockserver.store.purchase_orders import PurchaseOrderTable, open_purchase_o
 from tests.redis_support import clean, redis_url
 
 KINDS = ("memory", "sqlite", "redis")
+
+
+def run_in_threads(work: Callable[[int], None], count: int) -> None:
+    """`work(index)` for each index below `count`, all in threads of their own at once; returns when all are
+    done."""
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 @dataclass

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.store.conftest import Backend
+from tests.store.conftest import Backend, run_in_threads
 
 
 def test_a_document_reads_back_as_written_and_is_a_private_copy(backend: Backend) -> None:
@@ -65,11 +65,7 @@ def test_put_if_absent_has_one_winner_among_concurrent_writers(backend: Backend)
         if stores[index].put_if_absent("submissions", "same", {"by": index}):
             winners.append(index)
 
-    threads = [threading.Thread(target=race, args=(index,)) for index in range(len(stores))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(race, len(stores))
     assert len(winners) == 1
     assert backend.store.get("submissions", "same") == {"by": winners[0]}
 
@@ -140,11 +136,7 @@ def test_counters_count_atomically_from_zero(backend: Backend) -> None:
         for _ in range(50):
             seen.append(stores[index % 2].increment("transactions", "sequence"))
 
-    threads = [threading.Thread(target=count, args=(index,)) for index in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(count, 4)
     assert sorted(seen) == list(range(1, 201))
     assert backend.store.increment("transactions", "sequence", 0) == 200
     assert backend.store.increment("transactions", "other", 5) == 5
@@ -196,11 +188,7 @@ def test_a_lock_excludes_other_threads_and_processes_and_is_reentrant(backend: B
                 time.sleep(0.002)
                 inside.remove(index)
 
-    threads = [threading.Thread(target=work, args=(index,)) for index in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(work, 4)
     assert overlaps == []
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mockserver.journal import JournalEntry, SharedJournal, decode_entry, encode_entry, entry_bytes
-from tests.store.conftest import Backend
+from tests.store.conftest import Backend, run_in_threads
 
 
 def _entry(status: int = 200, body: bytes | None = b'{"payload":{}}') -> JournalEntry:
@@ -84,11 +84,7 @@ def test_counters_add_atomically_and_stop_at_a_limit(backend: Backend) -> None:
         for _ in range(10):
             results.append((runtime if index % 2 else other).add("chaos:e:fired", below=25))
 
-    threads = [threading.Thread(target=add, args=(index,)) for index in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(add, 4)
     assert sorted(value for value in results if value is not None) == list(range(1, 26))
     assert results.count(None) == 15
     assert runtime.counter("chaos:e:fired") == 25
@@ -141,11 +137,7 @@ def test_one_bucket_for_every_process_sharing_the_runtime(backend: Backend) -> N
         for _ in range(10):
             granted.append(runtimes[index % 2].take("plan:shared", 0.001, 12, 500.0, 12))
 
-    threads = [threading.Thread(target=spend, args=(index,)) for index in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(spend, 4)
     assert granted.count(True) == 12
 
 
@@ -302,11 +294,7 @@ def test_concurrent_appends_are_numbered_without_gaps_and_bounded(backend: Backe
             with guard:
                 sequences.append(sequence)
 
-    threads = [threading.Thread(target=append, args=(index,)) for index in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(append, 4)
     assert sorted(sequences) == list(range(min(sequences), min(sequences) + 160))
     kept = runtimes[1].journal_records()
     assert [sequence for sequence, _ in kept] == sorted(sequences)[-50:]
